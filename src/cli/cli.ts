@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import { UsageError } from '../errors.js';
+import { exitCodeFor, ExitCode } from './exit-codes.js';
+import { errorToJson, formatErrorText, writeJson, type CommandOutput } from './output.js';
+
+/**
+ * Every command, registered once; handlers are imported only when run, so `kexec-ts status`
+ * does not pay for the others. main.ts turns the returned number into the exit code.
+ */
+const COMMANDS: Record<string, { summary: string; run: () => Promise<(args: string[], output: CommandOutput) => Promise<number>>; usage: () => Promise<string> }> = {
+  status: {
+    summary: 'whether this machine can kexec, and why not',
+    run: async () => (await import('./commands/status.js')).runStatus,
+    usage: async () => (await import('./commands/status.js')).statusUsage,
+  },
+  load: {
+    summary: 'load a kernel (and initrd) for a later exec, or as the crash kernel',
+    run: async () => (await import('./commands/load.js')).runLoad,
+    usage: async () => (await import('./commands/load.js')).loadUsage,
+  },
+  unload: {
+    summary: 'unload the loaded kernel or crash kernel',
+    run: async () => (await import('./commands/unload.js')).runUnload,
+    usage: async () => (await import('./commands/unload.js')).unloadUsage,
+  },
+  exec: {
+    summary: 'hand off to the loaded kernel',
+    run: async () => (await import('./commands/exec.js')).runExec,
+    usage: async () => (await import('./commands/exec.js')).execUsage,
+  },
+};
+
+function overview(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
+  const lines = Object.entries(COMMANDS).map(([name, { summary }]) => `  ${name.padEnd(width)}  ${summary}`);
+  return `Usage: kexec-ts COMMAND [options]   (every command takes --json and --help)\n\nCommands:\n${lines.join('\n')}\n`;
+}
+
+function version(): string {
+  const packageJson = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return packageJson.version;
+}
+
+export async function main(argv: string[], output: Omit<CommandOutput, 'json'>): Promise<number> {
+  const json = argv.includes('--json');
+  const args = argv.filter((arg) => arg !== '--json');
+  const commandOutput: CommandOutput = { json, out: output.out, err: output.err };
+  const [name, ...rest] = args;
+  try {
+    if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+      output.out(overview());
+      return name === undefined ? ExitCode.USAGE : ExitCode.OK;
+    }
+    if (name === '--version' || name === '-V') {
+      output.out(`${version()}\n`);
+      return ExitCode.OK;
+    }
+    const command = COMMANDS[name];
+    if (command === undefined) throw new UsageError(`Unknown command '${name}'.\n${overview()}`);
+    if (rest.includes('--help') || rest.includes('-h')) {
+      output.out(`${await command.usage()}\n`);
+      return ExitCode.OK;
+    }
+    const run = await command.run();
+    try {
+      return await run(rest, commandOutput);
+    } catch (error) {
+      // parseArgs throws a TypeError with an ERR_PARSE_ARGS_* code for unknown options.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
+        throw new UsageError(`${(error as Error).message}\n${await command.usage()}`, { cause: error });
+      }
+      throw error;
+    }
+  } catch (error) {
+    if (json) writeJson(commandOutput, { ok: false, command: name ?? null, error: errorToJson(error) });
+    else output.err(formatErrorText(error));
+    return exitCodeFor(error);
+  }
+}
+

@@ -1,0 +1,53 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { UsageError } from '../../errors.js';
+import { reusableCmdline } from '../../handoff/cmdline.js';
+import { load } from '../../handoff/handoff.js';
+import { ExitCode } from '../exit-codes.js';
+import { writeJson, type CommandOutput } from '../output.js';
+
+export const loadUsage = `Usage: kexec-ts load KERNEL [--initrd FILE] [--append CMDLINE] [--reuse-cmdline] [--crash] [--json]
+Loads KERNEL for a later 'kexec-ts exec' (or, with --crash, as the kdump kernel run on panic).
+  --initrd FILE      initramfs for the new kernel
+  --append CMDLINE   the new kernel's command line ('' for an empty one)
+  --reuse-cmdline    this boot's /proc/cmdline without BOOT_IMAGE= and initrd=; --append adds to it
+  --crash            load as the crash kernel (needs a crashkernel= reservation)`;
+
+export async function runLoad(args: string[], output: CommandOutput): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      initrd: { type: 'string' },
+      append: { type: 'string' },
+      'reuse-cmdline': { type: 'boolean' },
+      crash: { type: 'boolean' },
+    },
+  });
+  if (positionals.length !== 1) throw new UsageError(`load takes one KERNEL file, got ${positionals.length}.\n${loadUsage}`);
+  if (values.append === undefined && values['reuse-cmdline'] !== true) {
+    throw new UsageError(
+      "Say which command line the new kernel gets: --reuse-cmdline keeps this boot's, --append '...' gives one (--append '' for none).",
+    );
+  }
+  const reused = values['reuse-cmdline'] === true ? reusableCmdline(readFileSync('/proc/cmdline', 'utf8')) : '';
+  const cmdline = [reused, values.append ?? ''].filter((part) => part !== '').join(' ');
+
+  const result = load({
+    kernel: positionals[0]!,
+    ...(values.initrd !== undefined ? { initrd: values.initrd } : {}),
+    cmdline,
+    crash: values.crash === true,
+  });
+  if (output.json) {
+    writeJson(output, { ok: true, command: 'load', ...result });
+  } else {
+    const what = result.crash ? 'crash kernel' : 'kernel';
+    output.out(
+      `Loaded ${what} ${result.kernel.path}${result.initrd ? ` with initrd ${result.initrd.path}` : ''} in ${result.durationMs.toFixed(0)} ms.\n` +
+        `  command line: ${result.cmdline === '' ? '(empty)' : result.cmdline}\n` +
+        (result.crash ? '  It runs if this kernel panics.\n' : '  Hand off with: kexec-ts exec\n'),
+    );
+  }
+  return ExitCode.OK;
+}

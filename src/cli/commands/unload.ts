@@ -1,0 +1,16 @@
+import { parseArgs } from 'node:util';
+import { unload } from '../../handoff/handoff.js';
+import { ExitCode } from '../exit-codes.js';
+import { writeJson, type CommandOutput } from '../output.js';
+
+export const unloadUsage = `Usage: kexec-ts unload [--crash] [--json]
+Unloads the loaded kernel (with --crash: the crash kernel). Succeeds when nothing is loaded.`;
+
+export async function runUnload(args: string[], output: CommandOutput): Promise<number> {
+  const { values } = parseArgs({ args, options: { crash: { type: 'boolean' } } });
+  const crash = values.crash === true;
+  unload({ crash });
+  if (output.json) writeJson(output, { ok: true, command: 'unload', crash });
+  else output.out(`Unloaded the ${crash ? 'crash ' : ''}kernel.\n`);
+  return ExitCode.OK;
+}

@@ -1,0 +1,135 @@
+/**
+ * One error hierarchy for the whole library. `code` is stable API (scripts switch on it, the
+ * CLI's --json prints it); `message` is for people and may change. Causes are never dropped.
+ */
+
+export const ErrorCode = {
+  // Bad input caught before any syscall.
+  INPUT_NOT_FOUND: 'INPUT_NOT_FOUND',
+  INPUT_NOT_REGULAR_FILE: 'INPUT_NOT_REGULAR_FILE',
+  INPUT_EMPTY: 'INPUT_EMPTY',
+  INPUT_UNREADABLE: 'INPUT_UNREADABLE',
+  CMDLINE_HAS_NUL: 'CMDLINE_HAS_NUL',
+  CMDLINE_TOO_LONG: 'CMDLINE_TOO_LONG',
+  USAGE: 'USAGE',
+  // Refusals of kexec_file_load(2), one per cause we can tell apart.
+  NO_CAP_SYS_BOOT: 'NO_CAP_SYS_BOOT',
+  KEXEC_LOAD_DISABLED: 'KEXEC_LOAD_DISABLED',
+  KEXEC_LOAD_LIMIT_REACHED: 'KEXEC_LOAD_LIMIT_REACHED',
+  LOCKDOWN_REFUSED: 'LOCKDOWN_REFUSED',
+  SIGNATURE_REJECTED: 'SIGNATURE_REJECTED',
+  PERMISSION_DENIED: 'PERMISSION_DENIED',
+  NOT_A_KERNEL: 'NOT_A_KERNEL',
+  NO_CRASH_RESERVATION: 'NO_CRASH_RESERVATION',
+  KEXEC_BUSY: 'KEXEC_BUSY',
+  FILE_OPEN_FOR_WRITING: 'FILE_OPEN_FOR_WRITING',
+  INVALID_ARGUMENT: 'INVALID_ARGUMENT',
+  OUT_OF_MEMORY: 'OUT_OF_MEMORY',
+  IMAGE_TOO_LARGE: 'IMAGE_TOO_LARGE',
+  KEXEC_FILE_NOT_SUPPORTED: 'KEXEC_FILE_NOT_SUPPORTED',
+  SYSCALL_FAILED: 'SYSCALL_FAILED',
+  // Hand-off.
+  NOTHING_LOADED: 'NOTHING_LOADED',
+  ORDERLY_HANDOFF_FAILED: 'ORDERLY_HANDOFF_FAILED',
+  // Platform.
+  UNSUPPORTED_PLATFORM: 'UNSUPPORTED_PLATFORM',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export interface KexecErrorDetails {
+  cause?: unknown;
+  /** What the user can do about it, in one or two sentences. */
+  remedy?: string;
+}
+
+export class KexecError extends Error {
+  readonly code: ErrorCode;
+  readonly remedy: string | undefined;
+
+  constructor(code: ErrorCode, message: string, details: KexecErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = 'KexecError';
+    this.code = code;
+    this.remedy = details.remedy;
+  }
+}
+
+/** Input rejected before any syscall was made: nothing on the machine changed. */
+export class ValidationError extends KexecError {
+  readonly path: string | undefined;
+
+  constructor(code: ErrorCode, message: string, details: KexecErrorDetails & { path?: string } = {}) {
+    super(code, message, details);
+    this.name = 'ValidationError';
+    this.path = details.path;
+  }
+}
+
+export class UsageError extends KexecError {
+  constructor(message: string, details: KexecErrorDetails = {}) {
+    super(ErrorCode.USAGE, message, details);
+    this.name = 'UsageError';
+  }
+}
+
+/** The running platform cannot make this call at all (not Linux, or an arch we have no table for). */
+export class UnsupportedError extends KexecError {
+  readonly platform: string;
+  readonly arch: string;
+
+  constructor(message: string, where: { platform: string; arch: string }, details: KexecErrorDetails = {}) {
+    super(ErrorCode.UNSUPPORTED_PLATFORM, message, details);
+    this.name = 'UnsupportedError';
+    this.platform = where.platform;
+    this.arch = where.arch;
+  }
+}
+
+/** A raw syscall failure, as the syscall layer reports it: no interpretation yet. */
+export class SyscallError extends KexecError {
+  readonly syscall: string;
+  readonly errno: number;
+  readonly errnoName: string;
+
+  constructor(syscall: string, errno: number, errnoName: string, details: KexecErrorDetails = {}) {
+    super(ErrorCode.SYSCALL_FAILED, `${syscall} failed: ${errnoName} (${errno})`, details);
+    this.name = 'SyscallError';
+    this.syscall = syscall;
+    this.errno = errno;
+    this.errnoName = errnoName;
+  }
+}
+
+/**
+ * A kexec refusal explained: the errno, the cause we established by checking the machine, the
+ * kernel's own log lines written during the call, and what to do.
+ */
+export class KexecRefusedError extends KexecError {
+  readonly syscall: string;
+  readonly errno: number;
+  readonly errnoName: string;
+  /** Why, in plain words: the cause we found, not a guess from the errno alone. */
+  readonly reason: string;
+  /** Lines the kernel logged (from /dev/kmsg) while the call ran. */
+  readonly kernelLog: readonly string[];
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    facts: { syscall: string; errno: number; errnoName: string; reason: string; kernelLog: readonly string[] },
+    details: KexecErrorDetails = {},
+  ) {
+    super(code, message, details);
+    this.name = 'KexecRefusedError';
+    this.syscall = facts.syscall;
+    this.errno = facts.errno;
+    this.errnoName = facts.errnoName;
+    this.reason = facts.reason;
+    this.kernelLog = facts.kernelLog;
+  }
+}
+
+export function isKexecError(value: unknown): value is KexecError {
+  return value instanceof KexecError;
+}

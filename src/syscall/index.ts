@@ -1,0 +1,26 @@
+import { kernelArchOf } from './numbers.js';
+import { linuxSyscalls } from './linux.js';
+import { unsupportedSyscalls } from './unsupported.js';
+import type { KexecSyscalls } from './types.js';
+
+export type { KexecSyscalls } from './types.js';
+export * from './numbers.js';
+export { errnoName, errnoDescription, errnoNumber } from './errno.js';
+
+/**
+ * The syscalls for a platform. The defaults are this process's; tests pass others to check
+ * the unsupported path on any host.
+ */
+export function syscallsFor(platform: string = process.platform, nodeArch: string = process.arch): KexecSyscalls {
+  const arch = kernelArchOf(nodeArch);
+  if (platform !== 'linux' || arch === undefined) return unsupportedSyscalls(platform, arch ?? nodeArch);
+  return linuxSyscalls(arch);
+}
+
+let defaultSyscalls: KexecSyscalls | undefined;
+
+/** This process's syscalls, made once. */
+export function hostSyscalls(): KexecSyscalls {
+  defaultSyscalls ??= syscallsFor();
+  return defaultSyscalls;
+}

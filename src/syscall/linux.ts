@@ -1,0 +1,76 @@
+import { createRequire } from 'node:module';
+import { SyscallError } from '../errors.js';
+import { errnoName } from './errno.js';
+import {
+  LINUX_REBOOT_MAGIC1,
+  LINUX_REBOOT_MAGIC2,
+  SEEK_END,
+  SYSCALL_NUMBERS,
+  type KernelArch,
+  type SyscallName,
+} from './numbers.js';
+import type { KexecSyscalls } from './types.js';
+
+type Koffi = typeof import('koffi');
+
+/**
+ * The only file that loads koffi. It is loaded on first use, not at import, so that importing
+ * the library costs nothing and works on hosts where the native module cannot load.
+ *
+ * Every call goes through libc's variadic syscall(2) with our own numbers: kexec_file_load has
+ * no libc wrapper, and one path for all calls means one way errno is read.
+ */
+export function linuxSyscalls(arch: KernelArch): KexecSyscalls {
+  const numbers = SYSCALL_NUMBERS[arch];
+  let bound: { koffi: Koffi; syscall: (...args: unknown[]) => number | bigint } | undefined;
+
+  const bind = () => {
+    if (bound === undefined) {
+      const koffi = createRequire(import.meta.url)('koffi') as Koffi;
+      const libc = koffi.load('libc.so.6');
+      bound = { koffi, syscall: libc.func('long syscall(long number, ...)') as (...args: unknown[]) => number | bigint };
+    }
+    return bound;
+  };
+
+  /** Calls syscall `name` with typed variadic arguments; throws SyscallError on -1. */
+  const call = (name: SyscallName, ...typedArgs: unknown[]): number => {
+    const { koffi, syscall } = bind();
+    const result = Number(syscall(numbers[name], ...typedArgs));
+    if (result === -1) {
+      const errno = koffi.errno();
+      throw new SyscallError(name, errno, errnoName(errno));
+    }
+    return result;
+  };
+
+  return {
+    arch,
+    kexecFileLoad(kernelFd, initrdFd, cmdline, flags) {
+      // cmdline_len counts the terminating NUL: kimage_file_prepare_segments() rejects a
+      // command line whose last byte is not '\0' (kernel/kexec_file.c).
+      const cmdlineBytes = Buffer.from(`${cmdline}\0`, 'utf8');
+      const cmdlineLength = cmdline.length === 0 ? 0 : cmdlineBytes.length;
+      call(
+        'kexec_file_load',
+        'int', kernelFd,
+        'int', initrdFd,
+        'unsigned long', cmdlineLength,
+        'const uint8_t *', cmdlineLength === 0 ? null : cmdlineBytes,
+        'unsigned long', flags,
+      );
+    },
+    reboot(command) {
+      call('reboot', 'int', LINUX_REBOOT_MAGIC1 | 0, 'int', LINUX_REBOOT_MAGIC2, 'unsigned int', command, 'void *', null);
+    },
+    sync() {
+      call('sync');
+    },
+    memfdCreate(name, flags) {
+      return call('memfd_create', 'const char *', name, 'unsigned int', flags);
+    },
+    seekEnd(fd) {
+      call('lseek', 'int', fd, 'long', 0, 'int', SEEK_END);
+    },
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * Syscall numbers per architecture. x86_64 has its own table
+ * (arch/x86/entry/syscalls/syscall_64.tbl, installed as asm/unistd_64.h); aarch64 and riscv64
+ * use the generic one (include/uapi/asm-generic/unistd.h). test/syscall/numbers.test.ts reads
+ * both installed headers and compares, so a typo here cannot pass.
+ */
+
+export type KernelArch = 'x86_64' | 'aarch64' | 'riscv64';
+
+export type SyscallName = 'kexec_file_load' | 'reboot' | 'sync' | 'memfd_create' | 'lseek';
+
+const GENERIC_NUMBERS: Readonly<Record<SyscallName, number>> = {
+  kexec_file_load: 294,
+  reboot: 142,
+  sync: 81,
+  memfd_create: 279,
+  lseek: 62,
+};
+
+export const SYSCALL_NUMBERS: Readonly<Record<KernelArch, Readonly<Record<SyscallName, number>>>> = {
+  x86_64: {
+    kexec_file_load: 320,
+    reboot: 169,
+    sync: 162,
+    memfd_create: 319,
+    lseek: 8,
+  },
+  aarch64: GENERIC_NUMBERS,
+  riscv64: GENERIC_NUMBERS,
+};
+
+/** Node's process.arch -> the kernel's name for it; undefined for an arch we have no table for. */
+export function kernelArchOf(nodeArch: string): KernelArch | undefined {
+  switch (nodeArch) {
+    case 'x64':
+      return 'x86_64';
+    case 'arm64':
+      return 'aarch64';
+    case 'riscv64':
+      return 'riscv64';
+    default:
+      return undefined;
+  }
+}
+
+// include/uapi/linux/kexec.h
+export const KEXEC_FILE_UNLOAD = 0x00000001;
+export const KEXEC_FILE_ON_CRASH = 0x00000002;
+export const KEXEC_FILE_NO_INITRAMFS = 0x00000004;
+
+// include/uapi/linux/reboot.h
+export const LINUX_REBOOT_MAGIC1 = 0xfee1dead;
+export const LINUX_REBOOT_MAGIC2 = 672274793;
+export const LINUX_REBOOT_CMD_KEXEC = 0x45584543;
+
+// include/uapi/linux/memfd.h
+export const MFD_CLOEXEC = 0x0001;
+export const MFD_ALLOW_SEALING = 0x0002;
+
+export const SEEK_END = 2;

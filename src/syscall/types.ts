@@ -1,0 +1,14 @@
+/** What the rest of the library may ask of the kernel. Implemented by linux.ts (koffi) and
+ * unsupported.ts (throws), chosen in index.ts. */
+export interface KexecSyscalls {
+  readonly arch: string;
+  /** kexec_file_load(2). Throws SyscallError on -1. */
+  kexecFileLoad(kernelFd: number, initrdFd: number, cmdline: string, flags: number): void;
+  /** reboot(2) with the two magic numbers filled in. Returns only on failure (throws). */
+  reboot(command: number): void;
+  sync(): void;
+  /** memfd_create(2): an anonymous file, so prepared images never touch the disk. */
+  memfdCreate(name: string, flags: number): number;
+  /** lseek(fd, 0, SEEK_END): on /dev/kmsg this skips every record already logged. */
+  seekEnd(fd: number): void;
+}

@@ -1,0 +1,23 @@
+import { UnsupportedError } from '../errors.js';
+import type { KexecSyscalls } from './types.js';
+
+/** The explicit "unsupported" twin: importing works everywhere, calling explains why not. */
+export function unsupportedSyscalls(platform: string, arch: string): KexecSyscalls {
+  const refuse = (what: string): never => {
+    const why =
+      platform !== 'linux'
+        ? `kexec exists only on Linux; this is ${platform}`
+        : `no syscall table for the ${arch} architecture (supported: x86_64, aarch64, riscv64)`;
+    throw new UnsupportedError(`${what} is not available: ${why}`, { platform, arch }, {
+      remedy: 'Run kexec-ts on a Linux machine of a supported architecture; the image and boot-config parsers work anywhere.',
+    });
+  };
+  return {
+    arch,
+    kexecFileLoad: () => refuse('kexec_file_load'),
+    reboot: () => refuse('reboot'),
+    sync: () => refuse('sync'),
+    memfdCreate: () => refuse('memfd_create'),
+    seekEnd: () => refuse('lseek'),
+  };
+}
