@@ -1,0 +1,56 @@
+// Where scripts/prepare-tests.mjs leaves the fetched test artefacts. The cache-dir rule is
+// duplicated there (plain JS, it runs before the build); keep the two identical.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/** `$KEXEC_TS_CACHE`, else `${XDG_CACHE_HOME:-$HOME/.cache}/kexec-ts`. Outside git on purpose. */
+export function kexecTsCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.KEXEC_TS_CACHE) return env.KEXEC_TS_CACHE;
+  return path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'kexec-ts');
+}
+
+/** Written by prepare-tests after the kernel and config beside it are complete. */
+export interface CloudKernelManifest {
+  /** The versioned Debian package, e.g. `linux-image-6.1.0-56-cloud-amd64`. */
+  package: string;
+  version: string;
+  vmlinuzSha256: string;
+  /** ISO 8601. */
+  fetchedAt: string;
+}
+
+export interface CloudKernelFixture {
+  dir: string;
+  /** The bzImage from the package's `boot/vmlinuz-*`. */
+  vmlinuzPath: string;
+  /** The package's `boot/config-*`: the kernel's build configuration. */
+  configPath: string;
+  manifestPath: string;
+}
+
+/** Paths of Debian's cloud amd64 kernel in the cache; they may not exist yet. */
+export function cloudKernelFixture(cacheDir: string = kexecTsCacheDir()): CloudKernelFixture {
+  const dir = path.join(cacheDir, 'debian-cloud-amd64');
+  return {
+    dir,
+    vmlinuzPath: path.join(dir, 'vmlinuz'),
+    configPath: path.join(dir, 'config'),
+    manifestPath: path.join(dir, 'manifest.json'),
+  };
+}
+
+/** True when the kernel, its config and the manifest that vouches for them are all there. */
+export function cloudKernelFixtureExists(fixture: CloudKernelFixture = cloudKernelFixture()): boolean {
+  return [fixture.vmlinuzPath, fixture.configPath, fixture.manifestPath].every((file) => fs.existsSync(file));
+}
+
+export function readCloudKernelManifest(
+  fixture: CloudKernelFixture = cloudKernelFixture(),
+): CloudKernelManifest | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(fixture.manifestPath, 'utf8')) as CloudKernelManifest;
+  } catch {
+    return undefined;
+  }
+}
