@@ -22,6 +22,7 @@ export const REQUIRED_DEBIAN_PACKAGES = [
   // for inspecting archives by hand (`cpio -itv < file`) when a boot goes wrong.
   { name: 'cpio', why: 'inspecting the generated initramfs archives' },
   { name: 'kexec-tools', why: 'the `kexec -s -l` baseline the benchmarks compare against' },
+  { name: 'linux-libc-dev', why: "the kernel's own syscall and errno headers, a second source for our tables" },
 ];
 
 const CLOUD_KERNEL_METAPACKAGE = 'linux-image-cloud-amd64';

@@ -1,0 +1,22 @@
+/**
+ * The full API for Node on Linux: the pure one plus the calls that touch the machine. On any
+ * other platform this still imports; the calls then throw UnsupportedError.
+ */
+export * from './index.js';
+export { syscallsFor, hostSyscalls, type KexecSyscalls } from './syscall/index.js';
+export {
+  load,
+  unload,
+  exec,
+  loadAndExec,
+  hostEnvironment,
+  type LoadOptions,
+  type LoadResult,
+  type ExecOptions,
+  type ExecOutcome,
+  type HandoffEnvironment,
+} from './handoff/handoff.js';
+export { status } from './handoff/status.js';
+export { readMachineFacts } from './handoff/machine-facts.js';
+export { openImage, closeImage, type OpenedImage, type ImageRole } from './handoff/open-image.js';
+export { startKernelLogCapture, type KernelLogCapture } from './handoff/kernel-log.js';

@@ -1,0 +1,72 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { main } from '../../src/cli/cli.js';
+import { ExitCode } from '../../src/cli/exit-codes.js';
+
+async function run(...argv: string[]) {
+  let out = '';
+  let err = '';
+  const exitCode = await main(argv, { out: (text) => void (out += text), err: (text) => void (err += text) });
+  return { exitCode, out, err };
+}
+
+test('status --json has the documented keys, with null for what could not be read', async () => {
+  const { exitCode, out } = await run('status', '--json');
+  assert.equal(exitCode, ExitCode.OK);
+  const parsed = JSON.parse(out) as { ok: boolean; command: string; status: Record<string, unknown> };
+  assert.equal(parsed.ok, true);
+  assert.equal(parsed.command, 'status');
+  for (const key of ['canLoad', 'canLoadCrash', 'blockers', 'arch', 'kernelRelease', 'loaded', 'crashLoaded', 'crashReservationBytes', 'lockdown', 'kexecLoadDisabled', 'hasCapSysBoot', 'kernelConfig', 'initSystem', 'checks']) {
+    assert.ok(key in parsed.status, `status.${key}`);
+  }
+});
+
+test('status in text starts with the verdict', async () => {
+  const { out } = await run('status');
+  assert.match(out.split('\n')[0]!, /^kexec: (possible here|not possible here: .+|probably possible here)/);
+});
+
+test('a missing kernel is refused before any syscall, with exit code 3 and the reason', async () => {
+  const { exitCode, err } = await run('load', '/nonexistent/vmlinuz', '--append', 'quiet');
+  assert.equal(exitCode, ExitCode.INPUT_REJECTED);
+  assert.match(err, /^kexec-ts: The kernel image \/nonexistent\/vmlinuz does not exist\./);
+  assert.match(err, /what to do/);
+  assert.match(err, /error code\s+INPUT_NOT_FOUND/);
+});
+
+test('--json failures carry the code, message and remedy', async () => {
+  const { exitCode, out } = await run('load', '/dev/null', '--append', '', '--json');
+  assert.equal(exitCode, ExitCode.INPUT_REJECTED);
+  const parsed = JSON.parse(out) as { ok: boolean; error: Record<string, unknown> };
+  assert.equal(parsed.ok, false);
+  assert.equal(parsed.error.code, 'INPUT_NOT_REGULAR_FILE');
+  assert.equal(parsed.error.path, '/dev/null');
+  assert.equal(typeof parsed.error.remedy, 'string');
+});
+
+test('usage errors exit 2: unknown command, unknown option, no command line chosen', async () => {
+  assert.equal((await run('frobnicate')).exitCode, ExitCode.USAGE);
+  const unknownOption = await run('unload', '--bogus');
+  assert.equal(unknownOption.exitCode, ExitCode.USAGE);
+  assert.match(unknownOption.err, /Unknown option '--bogus'/);
+  const noCmdline = await run('load', '/boot/vmlinuz');
+  assert.equal(noCmdline.exitCode, ExitCode.USAGE);
+  assert.match(noCmdline.err, /--reuse-cmdline/);
+});
+
+test('--help prints each command\'s usage and exits 0', async () => {
+  for (const command of ['status', 'load', 'unload', 'exec']) {
+    const { exitCode, out } = await run(command, '--help');
+    assert.equal(exitCode, ExitCode.OK);
+    assert.match(out, new RegExp(`^Usage: kexec-ts ${command}`));
+  }
+});
+
+test('the installed bin runs and reports its version', () => {
+  const bin = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+  const child = spawnSync(process.execPath, [bin, '--version'], { encoding: 'utf8' });
+  assert.equal(child.status, 0, child.stderr);
+  assert.match(child.stdout, /^\d+\.\d+\.\d+\n$/);
+});

@@ -1,0 +1,134 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KexecError, KexecRefusedError, SyscallError, ValidationError } from '../../src/errors.js';
+import { exec, load, unload, type HandoffEnvironment } from '../../src/handoff/handoff.js';
+import type { MachineFacts } from '../../src/handoff/machine-facts.js';
+import type { KexecSyscalls } from '../../src/syscall/index.js';
+import {
+  KEXEC_FILE_NO_INITRAMFS,
+  KEXEC_FILE_ON_CRASH,
+  KEXEC_FILE_UNLOAD,
+  LINUX_REBOOT_CMD_KEXEC,
+} from '../../src/syscall/numbers.js';
+import { errnoNumber } from '../../src/syscall/errno.js';
+import { permissiveFacts } from './facts-fixture.js';
+
+// The kernel side of these calls is proven in test/vm/ on a real kernel. Here the syscall layer
+// is replaced by a recorder, to check what reaches it and that nothing reaches it on bad input.
+
+interface RecordedLoad {
+  kernelTarget: string;
+  initrdTarget: string | undefined;
+  cmdline: string;
+  flags: number;
+}
+
+function recorder(options: { failWith?: string; facts?: Partial<MachineFacts> } = {}) {
+  const loads: RecordedLoad[] = [];
+  const calls: string[] = [];
+  const syscalls: KexecSyscalls = {
+    arch: 'x86_64',
+    kexecFileLoad(kernelFd, initrdFd, cmdline, flags) {
+      calls.push('kexec_file_load');
+      loads.push({
+        // Which file each descriptor really is, read while the call is in progress.
+        kernelTarget: kernelFd === -1 ? '' : readlinkSync(`/proc/self/fd/${kernelFd}`),
+        initrdTarget: initrdFd === -1 ? undefined : readlinkSync(`/proc/self/fd/${initrdFd}`),
+        cmdline,
+        flags,
+      });
+      if (options.failWith !== undefined) throw new SyscallError('kexec_file_load', errnoNumber(options.failWith)!, options.failWith);
+    },
+    reboot(command) {
+      calls.push(`reboot:${command.toString(16)}`);
+      if (options.failWith !== undefined) throw new SyscallError('reboot', errnoNumber(options.failWith)!, options.failWith);
+    },
+    sync: () => void calls.push('sync'),
+    memfdCreate: () => 3,
+    seekEnd: () => void calls.push('seekEnd'),
+  };
+  const env: HandoffEnvironment = {
+    syscalls,
+    readFacts: () => permissiveFacts(options.facts),
+    devKmsgPath: join(tmpdir(), 'kexec-ts-no-kmsg-here'),
+  };
+  return { env, loads, calls };
+}
+
+const scratch = mkdtempSync(join(tmpdir(), 'kexec-ts-handoff-'));
+const kernel = join(scratch, 'vmlinuz');
+const initrd = join(scratch, 'initrd.img');
+writeFileSync(kernel, Buffer.alloc(1024, 1));
+writeFileSync(initrd, Buffer.alloc(512, 2));
+
+test('load passes descriptors of the very files named, the command line, and NO_INITRAMFS only without an initrd', () => {
+  const { env, loads } = recorder();
+  const result = load({ kernel, initrd, cmdline: 'console=ttyS0 quiet' }, env);
+  assert.deepEqual(loads[0], { kernelTarget: kernel, initrdTarget: initrd, cmdline: 'console=ttyS0 quiet', flags: 0 });
+  assert.equal(result.kernel.sizeBytes, 1024);
+  assert.equal(result.initrd?.sizeBytes, 512);
+
+  load({ kernel, cmdline: '' }, env);
+  assert.equal(loads[1]?.flags, KEXEC_FILE_NO_INITRAMFS);
+  assert.equal(loads[1]?.initrdTarget, undefined);
+});
+
+test('a crash load sets KEXEC_FILE_ON_CRASH; unload sets KEXEC_FILE_UNLOAD with no files', () => {
+  const { env, loads } = recorder();
+  load({ kernel, initrd, cmdline: 'irqpoll', crash: true }, env);
+  assert.equal(loads[0]?.flags, KEXEC_FILE_ON_CRASH);
+  unload({}, env);
+  unload({ crash: true }, env);
+  assert.deepEqual(loads.slice(1).map(({ kernelTarget, flags }) => ({ kernelTarget, flags })), [
+    { kernelTarget: '', flags: KEXEC_FILE_UNLOAD },
+    { kernelTarget: '', flags: KEXEC_FILE_UNLOAD | KEXEC_FILE_ON_CRASH },
+  ]);
+});
+
+test('bad input never reaches the syscall', () => {
+  const { env, calls } = recorder();
+  assert.throws(() => load({ kernel: scratch, cmdline: '' }, env), ValidationError);
+  assert.throws(() => load({ kernel, initrd: join(scratch, 'absent'), cmdline: '' }, env), { code: 'INPUT_NOT_FOUND' });
+  assert.throws(() => load({ kernel, cmdline: 'x'.repeat(5000) }, env), { code: 'CMDLINE_TOO_LONG' });
+  assert.deepEqual(calls, []);
+});
+
+test('a refusal comes back explained, with the facts read after the failure', () => {
+  const { env } = recorder({ failWith: 'EPERM', facts: { kexecLoadDisabled: true } });
+  assert.throws(() => load({ kernel, cmdline: '' }, env), (error: unknown) => {
+    assert.ok(error instanceof KexecRefusedError);
+    assert.equal(error.code, 'KEXEC_LOAD_DISABLED');
+    assert.equal(error.errno, 1);
+    return true;
+  });
+});
+
+test('exec refuses when nothing is loaded and never calls reboot', () => {
+  const { env, calls } = recorder({ facts: { kexecLoaded: false } });
+  assert.throws(() => exec({ force: true }, env), (error: unknown) => {
+    assert.ok(error instanceof KexecError);
+    assert.equal(error.code, 'NOTHING_LOADED');
+    return true;
+  });
+  assert.deepEqual(calls, []);
+});
+
+test('exec syncs, then reboots with LINUX_REBOOT_CMD_KEXEC', () => {
+  const { env, calls } = recorder({ facts: { kexecLoaded: true } });
+  exec({ force: true }, env);
+  assert.deepEqual(calls, ['sync', `reboot:${LINUX_REBOOT_CMD_KEXEC.toString(16)}`]);
+});
+
+test('without an init system to ask, exec goes direct even when not forced', () => {
+  const { env, calls } = recorder({ facts: { kexecLoaded: true, initSystem: 'sh' } });
+  assert.deepEqual(exec({}, env), { via: 'direct' });
+  assert.equal(calls[0], 'sync');
+});
+
+test('reboot answering EINVAL (sysfs could not tell) is NOTHING_LOADED', () => {
+  const { env } = recorder({ failWith: 'EINVAL', facts: { kexecLoaded: undefined } });
+  assert.throws(() => exec({ force: true }, env), { code: 'NOTHING_LOADED' });
+});
