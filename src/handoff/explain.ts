@@ -83,7 +83,7 @@ const ERRNO_EXPLANATIONS: Readonly<Record<string, (call: FailedCall, facts: Mach
   ENOEXEC: (call, facts) => ({
     code: ErrorCode.NOT_A_KERNEL,
     reason: `the kernel does not recognise ${call.kernelPath ?? 'the image'} as a kernel it can load on ${facts.arch}${facts.arch === 'x86_64' ? ' (x86_64 takes a bzImage with a 64-bit entry point)' : ''}`,
-    remedy: 'Pass the kernel image itself (e.g. /boot/vmlinuz-VERSION), not an initrd, a compressed vmlinux or a module; `file` or `kexec-ts inspect` tells what a file is.',
+    remedy: 'Pass the kernel image itself (e.g. /boot/vmlinuz-VERSION), not an initrd, a compressed vmlinux or a module; `file FILE` tells what a file is.',
   }),
   EKEYREJECTED: () => SIGNATURE_FAILURE,
   ENOKEY: () => SIGNATURE_FAILURE,

@@ -20,6 +20,10 @@ export function formatStatus(report: KexecStatus): string {
       : report.canLoad === false
         ? `kexec: not possible here: ${report.blockers.join('; ')}`
         : 'kexec: probably possible here (some facts could not be read; see "unknown" below)';
+  const lockdownNote =
+    report.lockdown === 'integrity' || report.lockdown === 'confidentiality'
+      ? `\nnote: lockdown (${report.lockdown}) lets only kernels signed with a trusted key be loaded`
+      : '';
   const width = Math.max(...report.checks.map((check) => check.name.length));
   const marks = { ok: ' ', blocks: '✗', unknown: '?', info: ' ' } as const;
   const lines = report.checks.map((check) => {
@@ -27,5 +31,5 @@ export function formatStatus(report: KexecStatus): string {
     return `${marks[check.verdict]} ${check.name.padEnd(width)}  ${check.value}${detail}`;
   });
   const kernel = report.kernelRelease !== undefined ? `running kernel ${report.kernelRelease}` : 'running kernel unknown';
-  return `${headline}\n${kernel}\n${lines.join('\n')}\n`;
+  return `${headline}${lockdownNote}\n${kernel}\n${lines.join('\n')}\n`;
 }
