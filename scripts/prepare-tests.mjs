@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** Debian packages the VM tests use, with the reason each one is needed. */
 export const REQUIRED_DEBIAN_PACKAGES = [
@@ -276,7 +276,17 @@ function ensureCloudKernel() {
   if (fingerprint) writeFileAtomically(paths.aptListsFingerprintPath, `${fingerprint}\n`);
 }
 
+/** `npm test` on a fresh clone: the build needs the dev dependencies, so install them first. */
+function ensureNodeModules() {
+  const repoRoot = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+  if (fs.existsSync(path.join(repoRoot, 'node_modules', 'typescript', 'package.json'))) return;
+  log('node_modules is missing: running npm ci');
+  const result = spawnSync('npm', ['ci'], { cwd: repoRoot, stdio: 'inherit' });
+  if (result.status !== 0) throw new Error(`npm ci failed (exit ${result.status})`);
+}
+
 function main() {
+  ensureNodeModules();
   ensureDebianPackages();
   ensureCloudKernel();
 }

@@ -30,6 +30,7 @@ export interface LoadResult {
   readonly flags: number;
   /** What the kernel logged during the successful call (often nothing). */
   readonly kernelLog: readonly string[];
+  /** Time inside kexec_file_load itself: the kernel reading, checking and placing the segments. */
   readonly durationMs: number;
 }
 
@@ -64,11 +65,13 @@ export function load(options: LoadOptions, env: HandoffEnvironment = hostEnviron
       kernelPath: options.kernel,
       ...(options.initrd !== undefined ? { initrdPath: options.initrd } : {}),
     };
-    const started = performance.now();
-    const kernelLog = callWithKernelLog(env, call, () =>
+    let durationMs = 0;
+    const kernelLog = callWithKernelLog(env, call, () => {
+      const started = performance.now();
       // -1 is what the kernel's own loaders get for "no initrd" alongside KEXEC_FILE_NO_INITRAMFS.
-      env.syscalls.kexecFileLoad(kernel!.fd, initrd?.fd ?? -1, options.cmdline, flags),
-    );
+      env.syscalls.kexecFileLoad(kernel!.fd, initrd?.fd ?? -1, options.cmdline, flags);
+      durationMs = performance.now() - started;
+    });
     return {
       kernel: describe(kernel),
       initrd: initrd === undefined ? undefined : describe(initrd),
@@ -76,7 +79,7 @@ export function load(options: LoadOptions, env: HandoffEnvironment = hostEnviron
       crash,
       flags,
       kernelLog,
-      durationMs: performance.now() - started,
+      durationMs,
     };
   } finally {
     closeImage(kernel);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KexecError, KexecRefusedError, SyscallError, ValidationError } from '../../src/errors.js';
@@ -131,4 +131,29 @@ test('without an init system to ask, exec goes direct even when not forced', () 
 test('reboot answering EINVAL (sysfs could not tell) is NOTHING_LOADED', () => {
   const { env } = recorder({ failWith: 'EINVAL', facts: { kexecLoaded: undefined } });
   assert.throws(() => exec({ force: true }, env), { code: 'NOTHING_LOADED' });
+});
+
+test('under systemd, exec hands off through `systemctl kexec` and does not reboot itself; --force does', () => {
+  // A stand-in systemctl first on PATH records how it was called; the real one would stop the machine.
+  const bin = mkdtempSync(join(tmpdir(), 'kexec-ts-fake-systemctl-'));
+  const record = join(bin, 'called-with');
+  writeFileSync(join(bin, 'systemctl'), `#!/bin/sh\necho "$@" > ${record}\nexit \${FAKE_SYSTEMCTL_EXIT:-0}\n`, { mode: 0o755 });
+  const originalPath = process.env.PATH;
+  process.env.PATH = `${bin}:${originalPath}`;
+  try {
+    const orderly = recorder({ facts: { kexecLoaded: true, initSystem: 'systemd' } });
+    assert.deepEqual(exec({}, orderly.env), { via: 'init-system', initSystem: 'systemd', command: 'systemctl kexec' });
+    assert.equal(readFileSync(record, 'utf8'), 'kexec\n');
+    assert.deepEqual(orderly.calls, [], 'no sync or reboot of our own');
+
+    process.env.FAKE_SYSTEMCTL_EXIT = '1';
+    assert.throws(() => exec({}, recorder({ facts: { kexecLoaded: true, initSystem: 'systemd' } }).env), { code: 'ORDERLY_HANDOFF_FAILED' });
+
+    const forced = recorder({ facts: { kexecLoaded: true, initSystem: 'systemd' } });
+    exec({ force: true }, forced.env);
+    assert.deepEqual(forced.calls, ['sync', `reboot:${LINUX_REBOOT_CMD_KEXEC.toString(16)}`]);
+  } finally {
+    process.env.PATH = originalPath;
+    delete process.env.FAKE_SYSTEMCTL_EXIT;
+  }
 });
