@@ -7,27 +7,17 @@ import { errorToJson, formatErrorText, writeJson, type CommandOutput } from './o
  * Every command, registered once; handlers are imported only when run, so `kexec-ts status`
  * does not pay for the others. main.ts turns the returned number into the exit code.
  */
-const COMMANDS: Record<string, { summary: string; run: () => Promise<(args: string[], output: CommandOutput) => Promise<number>>; usage: () => Promise<string> }> = {
-  status: {
-    summary: 'whether this machine can kexec, and why not',
-    run: async () => (await import('./commands/status.js')).runStatus,
-    usage: async () => (await import('./commands/status.js')).statusUsage,
-  },
-  load: {
-    summary: 'load a kernel (and initrd) for a later exec, or as the crash kernel',
-    run: async () => (await import('./commands/load.js')).runLoad,
-    usage: async () => (await import('./commands/load.js')).loadUsage,
-  },
-  unload: {
-    summary: 'unload the loaded kernel or crash kernel',
-    run: async () => (await import('./commands/unload.js')).runUnload,
-    usage: async () => (await import('./commands/unload.js')).unloadUsage,
-  },
-  exec: {
-    summary: 'hand off to the loaded kernel',
-    run: async () => (await import('./commands/exec.js')).runExec,
-    usage: async () => (await import('./commands/exec.js')).execUsage,
-  },
+/** What each command module exports. */
+export interface Command {
+  readonly usage: string;
+  run(args: string[], output: CommandOutput): Promise<number>;
+}
+
+const COMMANDS: Record<string, { readonly summary: string; readonly load: () => Promise<{ command: Command }> }> = {
+  status: { summary: 'whether this machine can kexec, and why not', load: () => import('./commands/status.js') },
+  load: { summary: 'load a kernel (and initrd) for a later exec, or as the crash kernel', load: () => import('./commands/load.js') },
+  unload: { summary: 'unload the loaded kernel or crash kernel', load: () => import('./commands/unload.js') },
+  exec: { summary: 'hand off to the loaded kernel', load: () => import('./commands/exec.js') },
 };
 
 function overview(): string {
@@ -55,20 +45,20 @@ export async function main(argv: string[], output: Omit<CommandOutput, 'json'>):
       output.out(`${version()}\n`);
       return ExitCode.OK;
     }
-    const command = COMMANDS[name];
-    if (command === undefined) throw new UsageError(`Unknown command '${name}'.\n${overview()}`);
+    const entry = COMMANDS[name];
+    if (entry === undefined) throw new UsageError(`Unknown command '${name}'.\n${overview()}`);
+    const { command } = await entry.load();
     if (rest.includes('--help') || rest.includes('-h')) {
-      output.out(`${await command.usage()}\n`);
+      output.out(`${command.usage}\n`);
       return ExitCode.OK;
     }
-    const run = await command.run();
     try {
-      return await run(rest, commandOutput);
+      return await command.run(rest, commandOutput);
     } catch (error) {
       // parseArgs throws a TypeError with an ERR_PARSE_ARGS_* code for unknown options.
       const code = (error as NodeJS.ErrnoException).code;
       if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
-        throw new UsageError(`${(error as Error).message}\n${await command.usage()}`, { cause: error });
+        throw new UsageError(`${(error as Error).message}\n${command.usage}`, { cause: error });
       }
       throw error;
     }

@@ -21,6 +21,8 @@ echo "KTS-STILL-UP:yes"
 step NOT-A-KERNEL kexec-ts load /bin/busybox --append ''
 step CRASH-NO-RESERVATION kexec-ts load ${GUEST_VMLINUZ_PATH} --initrd ${GUEST_SECOND_INITRD_PATH} --append '' --crash
 step NOT-ROOT ${RUN_AS_NOBODY} kexec-ts load ${GUEST_VMLINUZ_PATH} --append ''
+echo "KTS-PROC-CMDLINE:$(cat /proc/cmdline)"
+step REUSE kexec-ts load ${GUEST_VMLINUZ_PATH} --reuse-cmdline --append 'kexec_ts.extra=1'
 step LOAD kexec-ts load ${GUEST_VMLINUZ_PATH} --initrd ${GUEST_SECOND_INITRD_PATH} --append 'console=ttyS0'
 echo "KTS-SYSFS-AFTER-LOAD:$(cat /sys/kernel/kexec_loaded)"
 step STATUS-LOADED kexec-ts status
@@ -85,6 +87,14 @@ test('load, status says loaded, unload, status says not loaded; sysfs agrees at 
   assert.match(unloaded.kernelConfigSource, /^\/boot\/config-\d+\.\d+/);
   assert.equal(unloaded.kernelConfig.CONFIG_KEXEC_FILE, 'y');
   assert.equal(unloaded.lockdown, 'none');
+});
+
+test('--reuse-cmdline passes this boot\'s command line on, with --append added', vmTestOptions(), async () => {
+  const vm = await guest();
+  const reused = stepResult(vm, 'REUSE');
+  assert.equal(reused.exitCode, ExitCode.OK, JSON.stringify(reused.json));
+  assert.equal(reused.json.cmdline, `${requireMarker(vm, 'PROC-CMDLINE')} kexec_ts.extra=1`);
+  assert.equal(reused.json.initrd, null);
 });
 
 test('after kexec_load_disabled=1, EPERM is explained as that, and status says so', vmTestOptions(), async () => {

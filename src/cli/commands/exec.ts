@@ -2,12 +2,13 @@ import { parseArgs } from 'node:util';
 import { exec } from '../../handoff/handoff.js';
 import { ExitCode } from '../exit-codes.js';
 import { writeJson, type CommandOutput } from '../output.js';
+import type { Command } from '../cli.js';
 
-export const execUsage = `Usage: kexec-ts exec [--force] [--json]
+const usage = `Usage: kexec-ts exec [--force] [--json]
 Hands off to the loaded kernel. Under systemd this goes through 'systemctl kexec' so services
 stop cleanly; --force syncs filesystems and reboots into the new kernel at once, like 'kexec -e'.`;
 
-export async function runExec(args: string[], output: CommandOutput): Promise<number> {
+async function run(args: string[], output: CommandOutput): Promise<number> {
   const { values } = parseArgs({ args, options: { force: { type: 'boolean' } } });
   const outcome = exec({ force: values.force === true });
   // Only the orderly path returns: the direct one ends in the new kernel.
@@ -15,3 +16,5 @@ export async function runExec(args: string[], output: CommandOutput): Promise<nu
   else if (outcome.via === 'init-system') output.out(`${outcome.initSystem} is stopping services and will hand off to the loaded kernel (${outcome.command}).\n`);
   return ExitCode.OK;
 }
+
+export const command: Command = { usage, run };

@@ -5,15 +5,16 @@ import { reusableCmdline } from '../../handoff/cmdline.js';
 import { load } from '../../handoff/handoff.js';
 import { ExitCode } from '../exit-codes.js';
 import { writeJson, type CommandOutput } from '../output.js';
+import type { Command } from '../cli.js';
 
-export const loadUsage = `Usage: kexec-ts load KERNEL [--initrd FILE] [--append CMDLINE] [--reuse-cmdline] [--crash] [--json]
+const usage = `Usage: kexec-ts load KERNEL [--initrd FILE] [--append CMDLINE] [--reuse-cmdline] [--crash] [--json]
 Loads KERNEL for a later 'kexec-ts exec' (or, with --crash, as the kdump kernel run on panic).
   --initrd FILE      initramfs for the new kernel
   --append CMDLINE   the new kernel's command line ('' for an empty one)
   --reuse-cmdline    this boot's /proc/cmdline without BOOT_IMAGE= and initrd=; --append adds to it
   --crash            load as the crash kernel (needs a crashkernel= reservation)`;
 
-export async function runLoad(args: string[], output: CommandOutput): Promise<number> {
+async function run(args: string[], output: CommandOutput): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -24,7 +25,7 @@ export async function runLoad(args: string[], output: CommandOutput): Promise<nu
       crash: { type: 'boolean' },
     },
   });
-  if (positionals.length !== 1) throw new UsageError(`load takes one KERNEL file, got ${positionals.length}.\n${loadUsage}`);
+  if (positionals.length !== 1) throw new UsageError(`load takes one KERNEL file, got ${positionals.length}.\n${usage}`);
   if (values.append === undefined && values['reuse-cmdline'] !== true) {
     throw new UsageError(
       "Say which command line the new kernel gets: --reuse-cmdline keeps this boot's, --append '...' gives one (--append '' for none).",
@@ -51,3 +52,5 @@ export async function runLoad(args: string[], output: CommandOutput): Promise<nu
   }
   return ExitCode.OK;
 }
+
+export const command: Command = { usage, run };

@@ -1,12 +1,13 @@
 import { status, type KexecStatus } from '../../handoff/status.js';
 import { ExitCode } from '../exit-codes.js';
 import { writeJson, type CommandOutput } from '../output.js';
+import type { Command } from '../cli.js';
 
-export const statusUsage = `Usage: kexec-ts status [--json]
+const usage = `Usage: kexec-ts status [--json]
 Says whether this machine can kexec, and if not, why: architecture, kernel config,
 kexec_load_disabled, lockdown, CAP_SYS_BOOT, what is loaded, crash reservation. Needs no root.`;
 
-export async function runStatus(_args: string[], output: CommandOutput): Promise<number> {
+async function run(_args: string[], output: CommandOutput): Promise<number> {
   const report = status();
   if (output.json) writeJson(output, { ok: true, command: 'status', status: report });
   else output.out(formatStatus(report));
@@ -33,3 +34,5 @@ export function formatStatus(report: KexecStatus): string {
   const kernel = report.kernelRelease !== undefined ? `running kernel ${report.kernelRelease}` : 'running kernel unknown';
   return `${headline}${lockdownNote}\n${kernel}\n${lines.join('\n')}\n`;
 }
+
+export const command: Command = { usage, run };

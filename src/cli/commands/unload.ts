@@ -2,11 +2,12 @@ import { parseArgs } from 'node:util';
 import { unload } from '../../handoff/handoff.js';
 import { ExitCode } from '../exit-codes.js';
 import { writeJson, type CommandOutput } from '../output.js';
+import type { Command } from '../cli.js';
 
-export const unloadUsage = `Usage: kexec-ts unload [--crash] [--json]
+const usage = `Usage: kexec-ts unload [--crash] [--json]
 Unloads the loaded kernel (with --crash: the crash kernel). Succeeds when nothing is loaded.`;
 
-export async function runUnload(args: string[], output: CommandOutput): Promise<number> {
+async function run(args: string[], output: CommandOutput): Promise<number> {
   const { values } = parseArgs({ args, options: { crash: { type: 'boolean' } } });
   const crash = values.crash === true;
   unload({ crash });
@@ -14,3 +15,5 @@ export async function runUnload(args: string[], output: CommandOutput): Promise<
   else output.out(`Unloaded the ${crash ? 'crash ' : ''}kernel.\n`);
   return ExitCode.OK;
 }
+
+export const command: Command = { usage, run };
