@@ -33,6 +33,12 @@ export const ErrorCode = {
   ORDERLY_HANDOFF_FAILED: 'ORDERLY_HANDOFF_FAILED',
   // Platform.
   UNSUPPORTED_PLATFORM: 'UNSUPPORTED_PLATFORM',
+  // Parsers (image, bootcfg, crash readers): bytes or text that are not what they claim.
+  FORMAT_TRUNCATED: 'FORMAT_TRUNCATED',
+  FORMAT_INVALID: 'FORMAT_INVALID',
+  FORMAT_UNRECOGNIZED: 'FORMAT_UNRECOGNIZED',
+  FORMAT_LIMIT_EXCEEDED: 'FORMAT_LIMIT_EXCEEDED',
+  DECOMPRESSION_FAILED: 'DECOMPRESSION_FAILED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -83,6 +89,53 @@ export class UnsupportedError extends KexecError {
     this.name = 'UnsupportedError';
     this.platform = where.platform;
     this.arch = where.arch;
+  }
+}
+
+export type ParseErrorCode =
+  | typeof ErrorCode.FORMAT_TRUNCATED
+  | typeof ErrorCode.FORMAT_INVALID
+  | typeof ErrorCode.FORMAT_UNRECOGNIZED
+  | typeof ErrorCode.FORMAT_LIMIT_EXCEEDED
+  | typeof ErrorCode.DECOMPRESSION_FAILED;
+
+/**
+ * The one error a parser throws: which format, where (byte offset, and the field as the spec
+ * spells it), and what was wrong. Never a RangeError from a bad offset.
+ */
+export class ParseError extends KexecError {
+  readonly format: string;
+  readonly offset: number | undefined;
+  readonly field: string | undefined;
+
+  constructor(
+    code: ParseErrorCode,
+    format: string,
+    message: string,
+    where: { offset?: number; field?: string } = {},
+    details: KexecErrorDetails = {},
+  ) {
+    const location = [where.field, where.offset !== undefined ? `at offset ${where.offset} (0x${where.offset.toString(16)})` : undefined]
+      .filter((part) => part !== undefined)
+      .join(' ');
+    super(code, `${format}: ${message}${location ? ` [${location}]` : ''}`, details);
+    this.name = 'ParseError';
+    this.format = format;
+    this.offset = where.offset;
+    this.field = where.field;
+  }
+}
+
+/** A boot configuration that cannot be read as such, pointing at the file and line. */
+export class ConfigError extends KexecError {
+  readonly file: string | undefined;
+  readonly line: number | undefined;
+
+  constructor(message: string, where: { file?: string; line?: number } = {}, details: KexecErrorDetails = {}) {
+    super(ErrorCode.FORMAT_INVALID, `${where.file ?? 'config'}${where.line !== undefined ? `:${where.line}` : ''}: ${message}`, details);
+    this.name = 'ConfigError';
+    this.file = where.file;
+    this.line = where.line;
   }
 }
 
