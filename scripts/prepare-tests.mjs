@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ensureForeignArchFixtures } from './fixtures/foreign-arch.mjs';
 
 /** Debian packages the VM tests use, with the reason each one is needed. */
 export const REQUIRED_DEBIAN_PACKAGES = [
@@ -289,6 +290,7 @@ function main() {
   ensureNodeModules();
   ensureDebianPackages();
   ensureCloudKernel();
+  ensureForeignArchFixtures(kexecTsCacheDir());
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
