@@ -12,11 +12,13 @@ import { validateCmdline } from './cmdline.js';
 import { explainKexecFailure, type FailedCall } from './explain.js';
 import { startKernelLogCapture } from './kernel-log.js';
 import { readMachineFacts, type MachineFacts } from './machine-facts.js';
+import { concatenateInitrds } from './memfd-image.js';
 import { closeImage, openImage, type OpenedImage } from './open-image.js';
 
 export interface LoadOptions {
   readonly kernel: string;
-  readonly initrd?: string;
+  /** One initrd, or several: they are concatenated (each 4-byte aligned) into one memfd. */
+  readonly initrd?: string | readonly string[];
   readonly cmdline: string;
   /** Load as the crash (kdump) kernel, run by the kernel itself on panic. */
   readonly crash?: boolean;
@@ -54,16 +56,19 @@ export function load(options: LoadOptions, env: HandoffEnvironment = hostEnviron
   if (arch !== undefined) validateCmdline(options.cmdline, arch);
   const crash = options.crash === true;
 
+  const initrdPaths = options.initrd === undefined ? [] : typeof options.initrd === 'string' ? [options.initrd] : [...options.initrd];
   let kernel: OpenedImage | undefined;
+  const initrdParts: OpenedImage[] = [];
   let initrd: OpenedImage | undefined;
   try {
     kernel = openImage(options.kernel, 'kernel');
-    if (options.initrd !== undefined) initrd = openImage(options.initrd, 'initrd');
+    for (const path of initrdPaths) initrdParts.push(openImage(path, 'initrd'));
+    initrd = initrdParts.length > 1 ? concatenateInitrds(initrdParts, env.syscalls) : initrdParts[0];
     const flags = (crash ? KEXEC_FILE_ON_CRASH : 0) | (initrd === undefined ? KEXEC_FILE_NO_INITRAMFS : 0);
     const call: FailedCall = {
       operation: crash ? 'crash-load' : 'load',
       kernelPath: options.kernel,
-      ...(options.initrd !== undefined ? { initrdPath: options.initrd } : {}),
+      ...(initrd !== undefined ? { initrdPath: initrd.path } : {}),
     };
     let durationMs = 0;
     const kernelLog = callWithKernelLog(env, call, () => {
@@ -83,7 +88,8 @@ export function load(options: LoadOptions, env: HandoffEnvironment = hostEnviron
     };
   } finally {
     closeImage(kernel);
-    closeImage(initrd);
+    for (const part of initrdParts) closeImage(part);
+    if (initrd !== undefined && !initrdParts.includes(initrd)) closeImage(initrd);
   }
 }
 

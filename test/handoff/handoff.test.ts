@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { KexecError, KexecRefusedError, SyscallError, ValidationError } from '../../src/errors.js';
 import { exec, load, unload, type HandoffEnvironment } from '../../src/handoff/handoff.js';
 import type { MachineFacts } from '../../src/handoff/machine-facts.js';
-import type { KexecSyscalls } from '../../src/syscall/index.js';
+import { hostSyscalls, type KexecSyscalls } from '../../src/syscall/index.js';
 import {
   KEXEC_FILE_NO_INITRAMFS,
   KEXEC_FILE_ON_CRASH,
@@ -22,6 +22,7 @@ import { permissiveFacts } from './facts-fixture.js';
 interface RecordedLoad {
   kernelTarget: string;
   initrdTarget: string | undefined;
+  initrdBytes?: Buffer;
   cmdline: string;
   flags: number;
 }
@@ -39,6 +40,7 @@ function recorder(options: { failWith?: string; facts?: Partial<MachineFacts> } 
         initrdTarget: initrdFd === -1 ? undefined : readlinkSync(`/proc/self/fd/${initrdFd}`),
         cmdline,
         flags,
+        ...(initrdFd !== -1 && readlinkSync(`/proc/self/fd/${initrdFd}`).startsWith('/memfd:') ? { initrdBytes: readFileSync(`/proc/self/fd/${initrdFd}`) } : {}),
       });
       if (options.failWith !== undefined) throw new SyscallError('kexec_file_load', errnoNumber(options.failWith)!, options.failWith);
     },
@@ -47,7 +49,8 @@ function recorder(options: { failWith?: string; facts?: Partial<MachineFacts> } 
       if (options.failWith !== undefined) throw new SyscallError('reboot', errnoNumber(options.failWith)!, options.failWith);
     },
     sync: () => void calls.push('sync'),
-    memfdCreate: () => 3,
+    // A real memfd: what the kernel would read from it is checked, not assumed.
+    memfdCreate: (name, flags) => hostSyscalls().memfdCreate(name, flags),
     seekEnd: () => void calls.push('seekEnd'),
   };
   const env: HandoffEnvironment = {
@@ -74,6 +77,24 @@ test('load passes descriptors of the very files named, the command line, and NO_
   load({ kernel, cmdline: '' }, env);
   assert.equal(loads[1]?.flags, KEXEC_FILE_NO_INITRAMFS);
   assert.equal(loads[1]?.initrdTarget, undefined);
+});
+
+test('several initrds reach the kernel as one memfd: in order, each part starting 4-byte aligned', () => {
+  const { env, loads } = recorder();
+  const odd = join(scratch, 'odd.cpio');
+  const second = join(scratch, 'second.cpio');
+  writeFileSync(odd, Buffer.from('abcde')); // 5 bytes: the next part needs 3 bytes of padding
+  writeFileSync(second, Buffer.from('XYZ'));
+  const result = load({ kernel, initrd: [odd, second, initrd], cmdline: '' }, env);
+  const expected = Buffer.concat([Buffer.from('abcde'), Buffer.alloc(3), Buffer.from('XYZ'), Buffer.alloc(1), Buffer.alloc(512, 2)]);
+  assert.deepEqual(loads[0]?.initrdBytes, expected);
+  assert.match(loads[0]!.initrdTarget!, /^\/memfd:kexec-ts-initrd/);
+  assert.equal(loads[0]?.flags, 0, 'an initrd is passed, so no KEXEC_FILE_NO_INITRAMFS');
+  assert.equal(result.initrd?.sizeBytes, expected.length);
+  assert.equal(result.initrd?.path, `${odd} + ${second} + ${initrd}`);
+  // One initrd is passed as its own descriptor, no copy.
+  load({ kernel, initrd: [initrd], cmdline: '' }, env);
+  assert.equal(loads[1]?.initrdTarget, initrd);
 });
 
 test('a crash load sets KEXEC_FILE_ON_CRASH; unload sets KEXEC_FILE_UNLOAD with no files', () => {

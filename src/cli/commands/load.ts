@@ -7,9 +7,10 @@ import { ExitCode } from '../exit-codes.js';
 import { writeJson, type CommandOutput } from '../output.js';
 import type { Command } from '../cli.js';
 
-const usage = `Usage: kexec-ts load KERNEL [--initrd FILE] [--append CMDLINE] [--reuse-cmdline] [--crash] [--json]
+const usage = `Usage: kexec-ts load KERNEL [--initrd FILE]... [--append CMDLINE] [--reuse-cmdline] [--crash] [--json]
 Loads KERNEL for a later 'kexec-ts exec' (or, with --crash, as the kdump kernel run on panic).
-  --initrd FILE      initramfs for the new kernel
+  --initrd FILE      initramfs for the new kernel; give it again to add more: they are
+                     concatenated in order into one (the kernel unpacks them all)
   --append CMDLINE   the new kernel's command line ('' for an empty one)
   --reuse-cmdline    this boot's /proc/cmdline without BOOT_IMAGE= and initrd=; --append adds to it
   --crash            load as the crash kernel (needs a crashkernel= reservation)`;
@@ -19,7 +20,7 @@ async function run(args: string[], output: CommandOutput): Promise<number> {
     args,
     allowPositionals: true,
     options: {
-      initrd: { type: 'string' },
+      initrd: { type: 'string', multiple: true },
       append: { type: 'string' },
       'reuse-cmdline': { type: 'boolean' },
       crash: { type: 'boolean' },
@@ -36,7 +37,7 @@ async function run(args: string[], output: CommandOutput): Promise<number> {
 
   const result = load({
     kernel: positionals[0]!,
-    ...(values.initrd !== undefined ? { initrd: values.initrd } : {}),
+    ...(values.initrd !== undefined && values.initrd.length > 0 ? { initrd: values.initrd } : {}),
     cmdline,
     crash: values.crash === true,
   });
