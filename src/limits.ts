@@ -8,6 +8,9 @@ export const LIMITS = {
   kmsgRecordsPerCapture: 2000,
   /** Bytes read from a small /proc or /sys file. */
   procFileBytes: 1 << 20,
+  /** Largest kernel or initrd file: KEXEC_FILE_SIZE_MAX in kernel/kexec_file.c (4 GiB); the
+   * kernel refuses anything larger with EFBIG, so reading more for a preflight is pointless. */
+  kernelFileBytes: 4 * 1024 * 1024 * 1024,
   /** ELF program headers read from one file: a vmlinux has a handful, a vmcore one per memory
    * range plus one note (thousands at most on huge NUMA machines); e_phnum is 16 bits anyway,
    * PN_XNUM extension included, so this bounds the table to a few MiB. */
@@ -28,4 +31,27 @@ export const LIMITS = {
   peLongSectionNameBytes: 256,
   /** Lines read from an os-release text (.osrel, .profile in a UKI): real ones have ~20. */
   osReleaseLines: 4096,
+} as const;
+
+/** Caps on boot configurations (BLS, GRUB, syslinux, a /boot listing): all of it is untrusted text. */
+export const BOOTCFG_LIMITS = {
+  /** Bytes of one config file. Generated grub.cfg files run to tens of KiB; a megabyte is no
+   * longer a boot menu, and reading it whole must stay cheap. */
+  configFileBytes: 1 << 20,
+  /** Entries one config may produce. systemd-boot and GRUB menus hold dozens; a thousand keeps
+   * a runaway generator (or a loop of `source`) from filling memory. */
+  entries: 1024,
+  /** `*.conf` files read from one BLS entries directory, and names read from one /boot listing. */
+  directoryEntries: 4096,
+  /** Nested INCLUDE (syslinux) or source/configfile (GRUB): real configs go two or three deep;
+   * a file including itself must stop somewhere. */
+  includeDepth: 16,
+  /** Nested GRUB blocks (if/while/menuentry/submenu/function calls) and syslinux MENU BEGIN. */
+  nestingDepth: 64,
+  /** GRUB commands executed for one config: bounds `while` loops and recursive functions. */
+  grubCommandsExecuted: 200_000,
+  /** Characters in one expanded GRUB word or variable value: `set a=$a$a` doubles each time. */
+  grubValueChars: 64 * 1024,
+  /** Symbolic links followed while resolving one path under a root, as the kernel's MAXSYMLINKS. */
+  symlinkHops: 40,
 } as const;

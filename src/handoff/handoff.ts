@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { ErrorCode, KexecError, SyscallError } from '../errors.js';
+import { ErrorCode, KexecError, ParseError, SyscallError } from '../errors.js';
 import { hostSyscalls, type KexecSyscalls } from '../syscall/index.js';
 import {
   KEXEC_FILE_NO_INITRAMFS,
@@ -9,11 +9,13 @@ import {
   kernelArchOf,
 } from '../syscall/numbers.js';
 import { validateCmdline } from './cmdline.js';
+import { preflightKernel } from './preflight.js';
+import { inspect } from '../image/detect.js';
 import { explainKexecFailure, type FailedCall } from './explain.js';
 import { startKernelLogCapture } from './kernel-log.js';
 import { readMachineFacts, type MachineFacts } from './machine-facts.js';
 import { concatenateInitrds } from './memfd-image.js';
-import { closeImage, openImage, type OpenedImage } from './open-image.js';
+import { closeImage, openImage, readWholeImage, type OpenedImage } from './open-image.js';
 
 export interface LoadOptions {
   readonly kernel: string;
@@ -22,6 +24,11 @@ export interface LoadOptions {
   readonly cmdline: string;
   /** Load as the crash (kdump) kernel, run by the kernel itself on panic. */
   readonly crash?: boolean;
+  /**
+   * Skip kexec-ts's own check that the kernel image suits this arch's kexec_file_load, and let
+   * the kernel decide (for image formats newer than kexec-ts). The file checks still run.
+   */
+  readonly skipPreflight?: boolean;
 }
 
 export interface LoadResult {
@@ -62,6 +69,9 @@ export function load(options: LoadOptions, env: HandoffEnvironment = hostEnviron
   let initrd: OpenedImage | undefined;
   try {
     kernel = openImage(options.kernel, 'kernel');
+    if (arch !== undefined && options.skipPreflight !== true) {
+      preflightKernel(inspectOrError(readWholeImage(kernel)), arch, options.cmdline, options.kernel);
+    }
     for (const path of initrdPaths) initrdParts.push(openImage(path, 'initrd'));
     initrd = initrdParts.length > 1 ? concatenateInitrds(initrdParts, env.syscalls) : initrdParts[0];
     const flags = (crash ? KEXEC_FILE_ON_CRASH : 0) | (initrd === undefined ? KEXEC_FILE_NO_INITRAMFS : 0);
@@ -185,6 +195,15 @@ function callWithKernelLog(env: HandoffEnvironment, call: FailedCall, syscall: (
     return capture.collect();
   } finally {
     capture.close();
+  }
+}
+
+function inspectOrError(bytes: Uint8Array) {
+  try {
+    return inspect(bytes);
+  } catch (error) {
+    if (error instanceof ParseError) return error;
+    throw error;
   }
 }
 

@@ -1,4 +1,5 @@
-import { closeSync, constants, fstatSync, openSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
+import { LIMITS } from '../limits.js';
 import { ErrorCode, ValidationError } from '../errors.js';
 
 export type ImageRole = 'kernel' | 'initrd';
@@ -104,4 +105,26 @@ function unreadable(path: string, what: string, cause: unknown): ValidationError
     cause,
     remedy: 'Run as root or make the file readable; loading a kernel needs root anyway.',
   });
+}
+
+/**
+ * The whole file, read through the already-open descriptor (positional reads: the kernel reads
+ * from offset 0 itself, so the file position does not matter). Bounded by the largest file
+ * kexec_file_load reads at all.
+ */
+export function readWholeImage(image: OpenedImage): Uint8Array {
+  if (image.sizeBytes > LIMITS.kernelFileBytes) {
+    throw new ValidationError(ErrorCode.INPUT_UNREADABLE, `The ${image.role} ${image.path} is ${image.sizeBytes} bytes, more than kexec_file_load reads (${LIMITS.kernelFileBytes}).`, {
+      path: image.path,
+      remedy: 'Use a smaller file.',
+    });
+  }
+  const bytes = Buffer.allocUnsafe(image.sizeBytes);
+  let filled = 0;
+  while (filled < bytes.length) {
+    const length = readSync(image.fd, bytes, filled, bytes.length - filled, filled);
+    if (length === 0) break;
+    filled += length;
+  }
+  return bytes.subarray(0, filled);
 }

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { cloudKernelFixture } from '../vm/fixtures.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KexecError, KexecRefusedError, SyscallError, ValidationError } from '../../src/errors.js';
@@ -69,12 +70,12 @@ writeFileSync(initrd, Buffer.alloc(512, 2));
 
 test('load passes descriptors of the very files named, the command line, and NO_INITRAMFS only without an initrd', () => {
   const { env, loads } = recorder();
-  const result = load({ kernel, initrd, cmdline: 'console=ttyS0 quiet' }, env);
+  const result = load({ kernel, skipPreflight: true, initrd, cmdline: 'console=ttyS0 quiet' }, env);
   assert.deepEqual(loads[0], { kernelTarget: kernel, initrdTarget: initrd, cmdline: 'console=ttyS0 quiet', flags: 0 });
   assert.equal(result.kernel.sizeBytes, 1024);
   assert.equal(result.initrd?.sizeBytes, 512);
 
-  load({ kernel, cmdline: '' }, env);
+  load({ kernel, skipPreflight: true, cmdline: '' }, env);
   assert.equal(loads[1]?.flags, KEXEC_FILE_NO_INITRAMFS);
   assert.equal(loads[1]?.initrdTarget, undefined);
 });
@@ -85,7 +86,7 @@ test('several initrds reach the kernel as one memfd: in order, each part startin
   const second = join(scratch, 'second.cpio');
   writeFileSync(odd, Buffer.from('abcde')); // 5 bytes: the next part needs 3 bytes of padding
   writeFileSync(second, Buffer.from('XYZ'));
-  const result = load({ kernel, initrd: [odd, second, initrd], cmdline: '' }, env);
+  const result = load({ kernel, skipPreflight: true, initrd: [odd, second, initrd], cmdline: '' }, env);
   const expected = Buffer.concat([Buffer.from('abcde'), Buffer.alloc(3), Buffer.from('XYZ'), Buffer.alloc(1), Buffer.alloc(512, 2)]);
   assert.deepEqual(loads[0]?.initrdBytes, expected);
   assert.match(loads[0]!.initrdTarget!, /^\/memfd:kexec-ts-initrd/);
@@ -93,13 +94,13 @@ test('several initrds reach the kernel as one memfd: in order, each part startin
   assert.equal(result.initrd?.sizeBytes, expected.length);
   assert.equal(result.initrd?.path, `${odd} + ${second} + ${initrd}`);
   // One initrd is passed as its own descriptor, no copy.
-  load({ kernel, initrd: [initrd], cmdline: '' }, env);
+  load({ kernel, skipPreflight: true, initrd: [initrd], cmdline: '' }, env);
   assert.equal(loads[1]?.initrdTarget, initrd);
 });
 
 test('a crash load sets KEXEC_FILE_ON_CRASH; unload sets KEXEC_FILE_UNLOAD with no files', () => {
   const { env, loads } = recorder();
-  load({ kernel, initrd, cmdline: 'irqpoll', crash: true }, env);
+  load({ kernel, skipPreflight: true, initrd, cmdline: 'irqpoll', crash: true }, env);
   assert.equal(loads[0]?.flags, KEXEC_FILE_ON_CRASH);
   unload({}, env);
   unload({ crash: true }, env);
@@ -109,17 +110,39 @@ test('a crash load sets KEXEC_FILE_ON_CRASH; unload sets KEXEC_FILE_UNLOAD with 
   ]);
 });
 
+test('preflight refuses a file that is not a kernel for this arch before the syscall, and takes Debian\'s bzImage', (t) => {
+  if (process.arch !== 'x64') return t.skip('the preflight rules checked here are x86_64\'s');
+  const { env, calls, loads } = recorder();
+  assert.throws(() => load({ kernel, cmdline: '' }, env), (error: unknown) => {
+    assert.ok(error instanceof ValidationError);
+    assert.equal(error.code, 'IMAGE_NOT_LOADABLE');
+    assert.match(error.message, /not a kernel image kexec-ts recognises/);
+    return true;
+  });
+  assert.deepEqual(calls, []);
+  const debianKernel = cloudKernelFixture().vmlinuzPath;
+  if (!existsSync(debianKernel)) {
+    if (process.env.CI === 'true') assert.fail(`fixture missing: ${debianKernel}`);
+    return t.skip(`fixture missing: ${debianKernel}`);
+  }
+  load({ kernel: debianKernel, initrd, cmdline: 'console=ttyS0' }, env);
+  assert.equal(loads[0]?.kernelTarget, debianKernel);
+  // Its own cmdline_size (2047) is the limit: 2016 bytes pass, 2017 do not.
+  load({ kernel: debianKernel, cmdline: 'x'.repeat(2016) }, env);
+  assert.throws(() => load({ kernel: debianKernel, cmdline: 'x'.repeat(2017) }, env), { code: 'CMDLINE_TOO_LONG' });
+});
+
 test('bad input never reaches the syscall', () => {
   const { env, calls } = recorder();
-  assert.throws(() => load({ kernel: scratch, cmdline: '' }, env), ValidationError);
-  assert.throws(() => load({ kernel, initrd: join(scratch, 'absent'), cmdline: '' }, env), { code: 'INPUT_NOT_FOUND' });
-  assert.throws(() => load({ kernel, cmdline: 'x'.repeat(5000) }, env), { code: 'CMDLINE_TOO_LONG' });
+  assert.throws(() => load({ kernel: scratch, skipPreflight: true, cmdline: '' }, env), ValidationError);
+  assert.throws(() => load({ kernel, skipPreflight: true, initrd: join(scratch, 'absent'), cmdline: '' }, env), { code: 'INPUT_NOT_FOUND' });
+  assert.throws(() => load({ kernel, skipPreflight: true, cmdline: 'x'.repeat(5000) }, env), { code: 'CMDLINE_TOO_LONG' });
   assert.deepEqual(calls, []);
 });
 
 test('a refusal comes back explained, with the facts read after the failure', () => {
   const { env } = recorder({ failWith: 'EPERM', facts: { kexecLoadDisabled: true } });
-  assert.throws(() => load({ kernel, cmdline: '' }, env), (error: unknown) => {
+  assert.throws(() => load({ kernel, skipPreflight: true, cmdline: '' }, env), (error: unknown) => {
     assert.ok(error instanceof KexecRefusedError);
     assert.equal(error.code, 'KEXEC_LOAD_DISABLED');
     assert.equal(error.errno, 1);

@@ -18,7 +18,8 @@ async function guest(): Promise<VmRun> {
     body: `${STEP_FUNCTION}
 step EXEC-NOTHING kexec-ts exec --force
 echo "KTS-STILL-UP:yes"
-step NOT-A-KERNEL kexec-ts load /bin/busybox --append ''
+step PREFLIGHT-NOT-A-KERNEL kexec-ts load /bin/busybox --append ''
+step NOT-A-KERNEL kexec-ts load /bin/busybox --append '' --no-preflight
 step CRASH-NO-RESERVATION kexec-ts load ${GUEST_VMLINUZ_PATH} --initrd ${GUEST_SECOND_INITRD_PATH} --append '' --crash
 step NOT-ROOT ${RUN_AS_NOBODY} kexec-ts load ${GUEST_VMLINUZ_PATH} --append ''
 echo "KTS-PROC-CMDLINE:$(cat /proc/cmdline)"
@@ -54,6 +55,12 @@ test('a non-kernel is ENOEXEC, explained, with the kernel\'s own log line attach
     (error.kernelLog as string[]).some((line) => /kexec-bzImage64: Not a bzImage/.test(line)),
     `kernel log: ${JSON.stringify(error.kernelLog)}`,
   );
+});
+
+test('without --no-preflight, the same file is refused before the syscall, naming what it is', vmTestOptions(), async () => {
+  const error = stepError(await guest(), 'PREFLIGHT-NOT-A-KERNEL', ExitCode.INPUT_REJECTED);
+  assert.equal(error.code, 'IMAGE_NOT_LOADABLE');
+  assert.match(error.message, /it is an ELF executable for x86_64, and x86_64 takes only a bzImage/);
 });
 
 test('a crash load without crashkernel= is EADDRNOTAVAIL, explained as no reservation', vmTestOptions(), async () => {

@@ -7,13 +7,14 @@ import { ExitCode } from '../exit-codes.js';
 import { writeJson, type CommandOutput } from '../output.js';
 import type { Command } from '../cli.js';
 
-const usage = `Usage: kexec-ts load KERNEL [--initrd FILE]... [--append CMDLINE] [--reuse-cmdline] [--crash] [--json]
+const usage = `Usage: kexec-ts load KERNEL [--initrd FILE]... [--append CMDLINE] [--reuse-cmdline] [--crash] [--no-preflight] [--json]
 Loads KERNEL for a later 'kexec-ts exec' (or, with --crash, as the kdump kernel run on panic).
   --initrd FILE      initramfs for the new kernel; give it again to add more: they are
                      concatenated in order into one (the kernel unpacks them all)
   --append CMDLINE   the new kernel's command line ('' for an empty one)
   --reuse-cmdline    this boot's /proc/cmdline without BOOT_IMAGE= and initrd=; --append adds to it
-  --crash            load as the crash kernel (needs a crashkernel= reservation)`;
+  --crash            load as the crash kernel (needs a crashkernel= reservation)
+  --no-preflight     skip kexec-ts's check that the image suits this arch; let the kernel decide`;
 
 async function run(args: string[], output: CommandOutput): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -24,6 +25,7 @@ async function run(args: string[], output: CommandOutput): Promise<number> {
       append: { type: 'string' },
       'reuse-cmdline': { type: 'boolean' },
       crash: { type: 'boolean' },
+      'no-preflight': { type: 'boolean' },
     },
   });
   if (positionals.length !== 1) throw new UsageError(`load takes one KERNEL file, got ${positionals.length}.\n${usage}`);
@@ -40,6 +42,7 @@ async function run(args: string[], output: CommandOutput): Promise<number> {
     ...(values.initrd !== undefined && values.initrd.length > 0 ? { initrd: values.initrd } : {}),
     cmdline,
     crash: values.crash === true,
+    skipPreflight: values['no-preflight'] === true,
   });
   if (output.json) {
     writeJson(output, { ok: true, command: 'load', ...result });
