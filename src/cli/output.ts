@@ -7,9 +7,19 @@ export interface CommandOutput {
   err(text: string): void;
 }
 
+/**
+ * undefined becomes null so every documented key is always present; a 64-bit field (bigint)
+ * becomes a number when exact, else a decimal string; bytes are not dumped, only their length.
+ */
+function jsonValue(_key: string, member: unknown): unknown {
+  if (member === undefined) return null;
+  if (typeof member === 'bigint') return member <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(member) : member.toString();
+  if (member instanceof Uint8Array) return { sizeBytes: member.length };
+  return member;
+}
+
 export function writeJson(output: CommandOutput, value: unknown): void {
-  // undefined becomes null so every documented key is always present.
-  output.out(`${JSON.stringify(value, (_key, member: unknown) => (member === undefined ? null : member), 2)}\n`);
+  output.out(`${JSON.stringify(value, jsonValue, 2)}\n`);
 }
 
 /** The `error` member of a failed command's --json output (shape documented in the README). */

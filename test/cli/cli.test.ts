@@ -70,3 +70,26 @@ test('the installed bin runs and reports its version', () => {
   assert.equal(child.status, 0, child.stderr);
   assert.match(child.stdout, /^\d+\.\d+\.\d+\n$/);
 });
+
+test('inspect says what Debian\'s kernel is and whether it is loadable, in text and JSON', async (t) => {
+  const { cloudKernelFixture } = await import('../vm/fixtures.js');
+  const { existsSync } = await import('node:fs');
+  const path = cloudKernelFixture().vmlinuzPath;
+  if (!existsSync(path)) {
+    if (process.env.CI === 'true') assert.fail(`fixture missing: ${path}`);
+    return t.skip(`fixture missing: ${path}`);
+  }
+  const text = await run('inspect', path, '--arch', 'x86_64');
+  assert.equal(text.exitCode, ExitCode.OK, text.err);
+  assert.match(text.out, /x86 bzImage, boot protocol 2\.\d+, with an EFI stub/);
+  assert.match(text.out, /cmdline_size\s+2047/);
+  assert.match(text.out, /loadable here \(x86_64\): yes, because it is a 64-bit bzImage/);
+  const onArm = await run('inspect', path, '--arch', 'aarch64');
+  assert.match(onArm.out, /loadable here \(aarch64\): no, because it is an x86 bzImage, which kexec_file_load on aarch64 does not take/);
+  const json = JSON.parse((await run('inspect', path, '--json')).out) as Record<string, any>;
+  assert.equal(json.image.format, 'bzImage');
+  assert.equal(json.image.bzImage.cmdlineSize, 2047);
+  assert.equal(typeof json.image.bzImage.header.pref_address, 'number', 'a safe bigint is a JSON number');
+  assert.equal(json.loadable.loadable, process.arch === 'x64');
+  assert.equal((await run('inspect', path, '--arch', 'sparc')).exitCode, ExitCode.USAGE);
+});

@@ -69,6 +69,21 @@ export const elf32ProgramHeaderLayout = defineLayout('Elf32_Phdr', 32, {
 export const PT_LOAD = 1;
 export const PT_NOTE = 4;
 
+/** p_type names (include/uapi/linux/elf.h and the GNU extensions found in real binaries). */
+export const PROGRAM_HEADER_TYPES: Readonly<Record<number, string>> = {
+  0: 'PT_NULL',
+  1: 'PT_LOAD',
+  2: 'PT_DYNAMIC',
+  3: 'PT_INTERP',
+  4: 'PT_NOTE',
+  6: 'PT_PHDR',
+  7: 'PT_TLS',
+  0x6474e550: 'PT_GNU_EH_FRAME',
+  0x6474e551: 'PT_GNU_STACK',
+  0x6474e552: 'PT_GNU_RELRO',
+  0x6474e553: 'PT_GNU_PROPERTY',
+};
+
 /** e_machine values kexec-ts names (include/uapi/linux/elf-em.h). */
 export const ELF_MACHINES: Readonly<Record<number, string>> = {
   3: 'i386',
