@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ensureForeignArchFixtures } from './fixtures/foreign-arch.mjs';
+import { ensureUkiFixtures } from './fixtures/uki.mjs';
 
 /** Debian packages the VM tests use, with the reason each one is needed. */
 export const REQUIRED_DEBIAN_PACKAGES = [
@@ -21,9 +22,10 @@ export const REQUIRED_DEBIAN_PACKAGES = [
   { name: 'busybox-static', why: "the guest's userland (/bin/busybox)" },
   // The guest initramfs is written by the harness itself (test/vm/newc-writer.ts); cpio is kept
   // for inspecting archives by hand (`cpio -itv < file`) when a boot goes wrong.
-  { name: 'cpio', why: 'inspecting the generated initramfs archives' },
+  { name: 'cpio', why: "inspecting the generated initramfs archives; building the UKI fixture's initrd" },
   { name: 'kexec-tools', why: 'the `kexec -s -l` baseline the benchmarks compare against' },
   { name: 'linux-libc-dev', why: "the kernel's own syscall and errno headers, a second source for our tables" },
+  { name: 'binutils', why: 'objcopy assembles the UKI and PE addon fixtures from Debian\'s systemd-stub' },
 ];
 
 const CLOUD_KERNEL_METAPACKAGE = 'linux-image-cloud-amd64';
@@ -291,6 +293,7 @@ function main() {
   ensureDebianPackages();
   ensureCloudKernel();
   ensureForeignArchFixtures(kexecTsCacheDir());
+  ensureUkiFixtures(kexecTsCacheDir());
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
