@@ -89,17 +89,23 @@ function parseValue(raw: string, warn: (code: OsReleaseWarningCode) => void): st
     warn('UNTERMINATED_QUOTE');
     return value;
   }
-  // Unquoted: a backslash takes the next character literally; trailing blanks are not part of it.
+  // Unquoted: a backslash takes the next character literally; unescaped trailing blanks are not
+  // part of the value, and unescaped inner ones would split it into words in a shell.
   let value = '';
+  let pendingBlanks = '';
+  let innerBlank = false;
   for (let position = 0; position < raw.length; position++) {
-    const character = raw[position] as string;
-    if (character === '\\' && position + 1 < raw.length) {
-      value += raw[++position];
+    let character = raw[position] as string;
+    const escaped = character === '\\' && position + 1 < raw.length;
+    if (escaped) character = raw[++position] as string;
+    else if (/\s/.test(character)) {
+      pendingBlanks += character;
       continue;
     }
-    value += character;
+    if (pendingBlanks !== '') innerBlank = true;
+    value += pendingBlanks + character;
+    pendingBlanks = '';
   }
-  const trimmed = value.trimEnd();
-  if (/\s/.test(trimmed)) warn('UNQUOTED_WHITESPACE');
-  return trimmed;
+  if (innerBlank) warn('UNQUOTED_WHITESPACE');
+  return value;
 }
