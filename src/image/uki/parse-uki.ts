@@ -1,6 +1,6 @@
 import { ByteView } from '../../binary/byte-view.js';
 import { ErrorCode, ParseError } from '../../errors.js';
-import { parsePe, type PeImage, type PeSection } from '../pe/index.js';
+import { IMAGE_SUBSYSTEM_EFI_APPLICATION, parsePe, type PeImage, type PeSection } from '../pe/index.js';
 import { parseOsRelease, type OsRelease } from './os-release.js';
 import {
   REPEATABLE_SECTION,
@@ -75,14 +75,15 @@ export function probeUki(bytes: Uint8Array): boolean {
  * Reads a Unified Kernel Image (UAPI group specification "Unified Kernel Image") and resolves
  * the section set of one profile (`profile`, default 0, as the stub's "@N" selector picks it).
  * Throws ParseError: what parsePe throws; FORMAT_UNRECOGNIZED without a .linux section;
- * FORMAT_TRUNCATED for an effective section outside the file; FORMAT_INVALID for a profile
- * the image does not define.
+ * FORMAT_TRUNCATED for a UKI section (of any profile) whose contents lie outside the file;
+ * FORMAT_INVALID for a profile the image does not define.
  */
 export function parseUki(bytes: Uint8Array, opts: { profile?: number } = {}): Uki {
   const pe = parsePe(bytes);
   const view = new ByteView(bytes, FORMAT);
   const warnings: UkiWarning[] = [];
-  if (pe.optionalHeader.Subsystem !== 10) warnings.push({ code: 'NOT_EFI_APPLICATION', detail: pe.subsystemName ?? String(pe.optionalHeader.Subsystem) });
+  // "UKIs are UEFI applications images, and hence should initialize the Subsystem field ... to 0x0A"
+  if (pe.optionalHeader.Subsystem !== IMAGE_SUBSYSTEM_EFI_APPLICATION) warnings.push({ code: 'NOT_EFI_APPLICATION', detail: pe.subsystemName ?? String(pe.optionalHeader.Subsystem) });
 
   const groups = splitIntoProfiles(pe.sections);
   const read = (section: PeSection & { name: UkiSectionName }) =>
