@@ -1,0 +1,204 @@
+/**
+ * The parts of GRUB's commands that need no interpreter state: `test`/`[` expressions
+ * (grub-core/commands/test.c, as the GRUB manual's "test" describes them), menuentry/submenu
+ * option parsing (GRUB manual, "menuentry"), `search` options, and what each boot command
+ * means for kexec. Pure.
+ */
+import { UnbootableCode, type UnbootableReason } from '../types.js';
+
+export interface FileTests {
+  exists(path: string): boolean;
+  isFile(path: string): boolean;
+  isDirectory(path: string): boolean;
+  isNonEmpty(path: string): boolean;
+}
+
+/** Integer as GRUB's test reads it (strtol base 10, a bad number is 0). */
+function toInteger(text: string): number {
+  const match = /^\s*[-+]?\d+/.exec(text);
+  return match ? Number.parseInt(match[0], 10) : 0;
+}
+
+/**
+ * `test EXPRESSION` / `[ EXPRESSION ]`: `!`, `-a`, `-o`, parentheses, string and integer
+ * comparisons, `-n`/`-z`, and the file tests `-e`/`-f`/`-d`/`-s` through `files`.
+ * A lone argument is true when non-empty; no argument is false.
+ */
+export function evaluateTest(args: readonly string[], files: FileTests): boolean {
+  let position = 0;
+  const peek = (offset = 0): string | undefined => args[position + offset];
+
+  const primary = (): boolean => {
+    const token = peek();
+    if (token === undefined) return false;
+    if (token === '!') {
+      position++;
+      return !primary();
+    }
+    if (token === '(') {
+      position++;
+      const value = orExpression();
+      if (peek() === ')') position++;
+      return value;
+    }
+    const operator = peek(1);
+    if (operator !== undefined && peek(2) !== undefined && BINARY.has(operator)) {
+      const left = token;
+      const right = peek(2)!;
+      position += 3;
+      return compareBinary(left, operator, right);
+    }
+    if (token.length === 2 && token.startsWith('-') && UNARY.has(token) && peek(1) !== undefined) {
+      const operand = peek(1)!;
+      position += 2;
+      switch (token) {
+        case '-n': return operand !== '';
+        case '-z': return operand === '';
+        case '-e': return files.exists(operand);
+        case '-f': return files.isFile(operand);
+        case '-d': return files.isDirectory(operand);
+        default: return files.isNonEmpty(operand);
+      }
+    }
+    position++;
+    return token !== '';
+  };
+  const andExpression = (): boolean => {
+    let value = primary();
+    while (peek() === '-a') {
+      position++;
+      const right = primary();
+      value = value && right;
+    }
+    return value;
+  };
+  const orExpression = (): boolean => {
+    let value = andExpression();
+    while (peek() === '-o') {
+      position++;
+      const right = andExpression();
+      value = value || right;
+    }
+    return value;
+  };
+  if (args.length === 0) return false;
+  return orExpression();
+}
+
+const UNARY = new Set(['-n', '-z', '-e', '-f', '-d', '-s']);
+const BINARY = new Set(['=', '==', '!=', '<', '<=', '>', '>=', '-eq', '-ne', '-lt', '-le', '-gt', '-ge']);
+
+function compareBinary(left: string, operator: string, right: string): boolean {
+  switch (operator) {
+    case '=':
+    case '==': return left === right;
+    case '!=': return left !== right;
+    case '<': return left < right;
+    case '<=': return left <= right;
+    case '>': return left > right;
+    case '>=': return left >= right;
+    case '-eq': return toInteger(left) === toInteger(right);
+    case '-ne': return toInteger(left) !== toInteger(right);
+    case '-lt': return toInteger(left) < toInteger(right);
+    case '-le': return toInteger(left) <= toInteger(right);
+    case '-gt': return toInteger(left) > toInteger(right);
+    default: return toInteger(left) >= toInteger(right);
+  }
+}
+
+export interface MenuentryArguments {
+  title: string | undefined;
+  id: string | undefined;
+  /** Arguments after the title: the body sees them as $1, $2, ... */
+  extra: string[];
+  unknownOptions: string[];
+}
+
+/** Options that take a value, as `--opt value` or `--opt=value`. */
+const MENUENTRY_VALUE_OPTIONS = new Set(['--class', '--users', '--hotkey', '--id', '--source']);
+const MENUENTRY_FLAGS = new Set(['--unrestricted']);
+
+export function parseMenuentryArguments(argv: readonly string[]): MenuentryArguments {
+  const result: MenuentryArguments = { title: undefined, id: undefined, extra: [], unknownOptions: [] };
+  for (let index = 0; index < argv.length; index++) {
+    const arg = argv[index]!;
+    if (arg.startsWith('--') && result.title === undefined) {
+      const equals = arg.indexOf('=');
+      const name = equals < 0 ? arg : arg.slice(0, equals);
+      if (MENUENTRY_VALUE_OPTIONS.has(name)) {
+        const value = equals < 0 ? argv[++index] : arg.slice(equals + 1);
+        if (name === '--id' && value !== undefined) result.id = value;
+        continue;
+      }
+      if (MENUENTRY_FLAGS.has(name)) continue;
+      result.unknownOptions.push(arg);
+      continue;
+    }
+    if (arg.startsWith('--') && result.title !== undefined) {
+      // Options may also follow the title (Debian writes `menuentry 'T' --class x $menuentry_id_option 'id'`).
+      const equals = arg.indexOf('=');
+      const name = equals < 0 ? arg : arg.slice(0, equals);
+      if (MENUENTRY_VALUE_OPTIONS.has(name)) {
+        const value = equals < 0 ? argv[++index] : arg.slice(equals + 1);
+        if (name === '--id' && value !== undefined) result.id = value;
+        continue;
+      }
+      if (MENUENTRY_FLAGS.has(name)) continue;
+    }
+    if (result.title === undefined) result.title = arg;
+    else result.extra.push(arg);
+  }
+  return result;
+}
+
+/** `search [--set[=VAR]] [--file|--label|--fs-uuid] ... KEY`: which variable it sets, with what key. */
+export function parseSearchArguments(argv: readonly string[]): { variable: string | undefined; kind: string; key: string | undefined } {
+  let variable: string | undefined;
+  let kind = 'file';
+  let key: string | undefined;
+  for (let index = 0; index < argv.length; index++) {
+    const arg = argv[index]!;
+    if (arg === '--set' || arg === '-s') variable = 'root';
+    else if (arg.startsWith('--set=')) variable = arg.slice('--set='.length);
+    else if (arg === '--fs-uuid' || arg === '-u') kind = 'fs-uuid';
+    else if (arg === '--label' || arg === '-l') kind = 'label';
+    else if (arg === '--file' || arg === '-f') kind = 'file';
+    else if (arg.startsWith('-')) continue;
+    else key = arg;
+  }
+  return { variable, kind, key };
+}
+
+/** Commands that hand the machine to something other than a Linux kernel, and why kexec cannot. */
+export function nonLinuxBootCommand(command: string, argv: readonly string[], title: string): UnbootableReason | undefined {
+  const target = argv[0] ?? '';
+  switch (command) {
+    case 'chainloader':
+      if (/windows/i.test(title) || /bootmgfw|bootmgr|ntldr/i.test(target)) {
+        return { code: UnbootableCode.OTHER_OS, message: `Windows, chainloaded from ${target || 'another loader'}` };
+      }
+      return { code: UnbootableCode.CHAINLOADER, message: `chainloads ${target || 'another boot loader'}` };
+    case 'multiboot':
+    case 'multiboot2':
+      return { code: UnbootableCode.MULTIBOOT, message: `a multiboot kernel (${target}), not a Linux image` };
+    case 'kfreebsd':
+    case 'knetbsd':
+    case 'kopenbsd':
+      return { code: UnbootableCode.OTHER_OS, message: `${command.slice(1)} kernel ${target}` };
+    case 'ntldr':
+      return { code: UnbootableCode.OTHER_OS, message: `Windows, through ntldr ${target}` };
+    case 'appleloader':
+      return { code: UnbootableCode.OTHER_OS, message: 'Mac OS through Apple firmware' };
+    case 'fwsetup':
+      return { code: UnbootableCode.FIRMWARE_ACTION, message: 'enters the UEFI firmware setup (a UEFI-only action)' };
+    case 'reboot':
+    case 'halt':
+      return { code: UnbootableCode.FIRMWARE_ACTION, message: `${command}s the machine` };
+    default:
+      return undefined;
+  }
+}
+
+export function looksLikeMemtest(kernel: string | undefined, title: string): boolean {
+  return /memtest/i.test(kernel ?? '') || /memtest/i.test(title);
+}

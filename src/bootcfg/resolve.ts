@@ -1,0 +1,265 @@
+/**
+ * The one bootcfg file that touches the filesystem. It gives the pure parsers a reader rooted
+ * at a directory (a mounted system, a scratch root, `/`), finds which boot loader's config a
+ * root has, and resolves each entry's kernel, initrds and device tree to files under that root,
+ * marking an entry unbootable with the reason when one is missing.
+ *
+ * Rooting: every path is resolved component by component under the root, the way a chroot
+ * would: `..` at the top stays at the top, and a symbolic link's absolute target is taken from
+ * the root again, so neither `../../etc/shadow` nor a link to `/etc` can leave it. Links are
+ * followed at most BOOTCFG_LIMITS.symlinkHops times (a loop ends as "not found"). The final open
+ * uses O_NOFOLLOW so a last component swapped for a link after the check is refused.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { ErrorCode, ParseError } from '../errors.js';
+import { BOOTCFG_LIMITS } from '../limits.js';
+import { readBlsConfig } from './bls/read.js';
+import { distroBootEntries } from './distro/layout.js';
+import { parseGrubConfig } from './grub/read.js';
+import { parseSyslinuxConfig } from './syslinux/parse.js';
+import { joinPath, normalizePath } from './text.js';
+import { UnbootableCode, type BootConfig, type BootEntry, type BootFileReader } from './types.js';
+
+export interface RootedReader extends BootFileReader {
+  readonly rootDir: string;
+  /** The host path a reader path names after following links inside the root, or undefined. */
+  hostPath(readerPath: string): string | undefined;
+  /** What a reader path is once resolved. */
+  kind(readerPath: string): 'file' | 'directory' | 'other' | undefined;
+  /** readlink(2) of the path itself (not followed), or undefined when it is not a link. */
+  readLink(readerPath: string): string | undefined;
+  exists(readerPath: string): boolean;
+}
+
+function lstat(hostPath: string): fs.Stats | undefined {
+  try {
+    return fs.lstatSync(hostPath);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Resolves `readerPath` under `rootDir` like a chroot would; undefined on a link loop. */
+function resolveUnderRoot(rootDir: string, readerPath: string): string | undefined {
+  let resolved: string[] = [];
+  const pending = readerPath.split('/');
+  let hops = 0;
+  while (pending.length > 0) {
+    const part = pending.shift()!;
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      resolved.pop();
+      continue;
+    }
+    const candidate = path.join(rootDir, ...resolved, part);
+    const stats = lstat(candidate);
+    if (stats?.isSymbolicLink()) {
+      if (++hops > BOOTCFG_LIMITS.symlinkHops) return undefined;
+      let target: string;
+      try {
+        target = fs.readlinkSync(candidate);
+      } catch {
+        return undefined;
+      }
+      if (target.startsWith('/')) resolved = [];
+      pending.unshift(...target.split('/'));
+      continue;
+    }
+    resolved.push(part);
+    // A missing component: the rest cannot exist either, but keep building the path for messages.
+  }
+  return path.join(rootDir, ...resolved);
+}
+
+export function createRootedReader(rootDir: string): RootedReader {
+  const root = path.resolve(rootDir);
+  const hostPath = (readerPath: string): string | undefined => resolveUnderRoot(root, readerPath);
+  const kind = (readerPath: string): 'file' | 'directory' | 'other' | undefined => {
+    const host = hostPath(readerPath);
+    const stats = host === undefined ? undefined : lstat(host);
+    if (!stats) return undefined;
+    return stats.isFile() ? 'file' : stats.isDirectory() ? 'directory' : 'other';
+  };
+  return {
+    rootDir: root,
+    hostPath,
+    kind,
+    exists: (readerPath) => kind(readerPath) !== undefined,
+    readLink(readerPath) {
+      const parent = hostPath(path.posix.dirname(normalizePath(readerPath)));
+      if (parent === undefined) return undefined;
+      try {
+        return fs.readlinkSync(path.join(parent, path.posix.basename(normalizePath(readerPath))));
+      } catch {
+        return undefined;
+      }
+    },
+    readText(readerPath) {
+      const host = hostPath(readerPath);
+      if (host === undefined) return undefined;
+      let fd: number;
+      try {
+        fd = fs.openSync(host, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+      } catch {
+        return undefined;
+      }
+      try {
+        const stats = fs.fstatSync(fd);
+        if (!stats.isFile()) return undefined;
+        if (stats.size > BOOTCFG_LIMITS.configFileBytes) {
+          throw new ParseError(ErrorCode.FORMAT_LIMIT_EXCEEDED, 'boot config', `${readerPath} is ${stats.size} bytes; at most ${BOOTCFG_LIMITS.configFileBytes} are read`);
+        }
+        const buffer = Buffer.alloc(stats.size);
+        let offset = 0;
+        while (offset < buffer.length) {
+          const read = fs.readSync(fd, buffer, offset, buffer.length - offset, offset);
+          if (read === 0) break;
+          offset += read;
+        }
+        return buffer.subarray(0, offset).toString('utf8');
+      } finally {
+        fs.closeSync(fd);
+      }
+    },
+    list(dir) {
+      const host = hostPath(dir);
+      if (host === undefined) return [];
+      try {
+        return fs.readdirSync(host).sort().slice(0, BOOTCFG_LIMITS.directoryEntries);
+      } catch {
+        return [];
+      }
+    },
+  };
+}
+
+/** A BootEntry with its files found under the root (host paths). */
+export interface ResolvedBootEntry extends BootEntry {
+  kernelFile?: string;
+  initrdFiles: string[];
+  devicetreeFile?: string;
+}
+
+/** The first path base under which `configPath` is a regular file, as a host path. */
+function findFile(reader: RootedReader, entry: BootEntry, configPath: string): string | undefined {
+  for (const base of entry.pathBases) {
+    const readerPath = joinPath(base, configPath);
+    if (reader.kind(readerPath) === 'file') return reader.hostPath(readerPath);
+  }
+  return undefined;
+}
+
+export function resolveBootEntry(reader: RootedReader, entry: BootEntry): ResolvedBootEntry {
+  const resolved: ResolvedBootEntry = { ...entry, initrdFiles: [] };
+  const tried = (configPath: string): string => entry.pathBases.map((base) => joinPath(base, configPath)).join(' or ');
+  const missing: { code: UnbootableCode; message: string }[] = [];
+  if (entry.kernel !== undefined) {
+    const kernelFile = findFile(reader, entry, entry.kernel);
+    if (kernelFile === undefined) missing.push({ code: UnbootableCode.KERNEL_NOT_FOUND, message: `kernel ${entry.kernel} not found (looked for ${tried(entry.kernel)} under ${reader.rootDir})` });
+    else resolved.kernelFile = kernelFile;
+  }
+  for (const initrd of entry.initrds) {
+    const initrdFile = findFile(reader, entry, initrd);
+    if (initrdFile === undefined) missing.push({ code: UnbootableCode.INITRD_NOT_FOUND, message: `initrd ${initrd} not found (looked for ${tried(initrd)} under ${reader.rootDir})` });
+    else resolved.initrdFiles.push(initrdFile);
+  }
+  if (entry.devicetree !== undefined) {
+    const devicetreeFile = findFile(reader, entry, entry.devicetree);
+    if (devicetreeFile === undefined) missing.push({ code: UnbootableCode.DEVICETREE_NOT_FOUND, message: `device tree ${entry.devicetree} not found (looked for ${tried(entry.devicetree)})` });
+    else resolved.devicetreeFile = devicetreeFile;
+  }
+  // A reason the parser found (chainloader, memtest) says more than a missing file.
+  if (resolved.unbootableReason === undefined && missing[0] !== undefined) resolved.unbootableReason = missing[0];
+  return resolved;
+}
+
+export type BootLoaderKind = 'grub' | 'bls' | 'syslinux' | 'distro';
+
+export interface ReadBootConfigOptions {
+  /** Which loader's config to read; `auto` (default) takes the first found in this order:
+   * GRUB, BLS, syslinux family, then the bare /boot layout. */
+  loader?: 'auto' | BootLoaderKind;
+  /** A config file (reader path) to read instead of searching the usual places. */
+  configFile?: string;
+  /** The user's choice of default, in the loader's own terms (GRUB `default` syntax, BLS glob, LABEL). */
+  defaultOverride?: string;
+  /** GRUB's `grub_platform`; default: `efi` when the root is `/` and /sys/firmware/efi exists, else `pc`. */
+  platform?: 'efi' | 'pc';
+  /** For the bare /boot layout: the command line to give entries (default: /proc/cmdline when the root is `/`). */
+  procCmdline?: string;
+  /** BLS `default @saved`: the entry the firmware remembers (LoaderEntryDefault). */
+  savedEntryId?: string;
+}
+
+export interface RootBootConfig extends BootConfig {
+  loader: BootLoaderKind;
+  /** The config read (reader path), when there was one. */
+  configFile?: string;
+  entries: ResolvedBootEntry[];
+}
+
+const GRUB_CONFIGS = ['/boot/grub/grub.cfg', '/boot/grub2/grub.cfg', '/grub/grub.cfg', '/grub2/grub.cfg'];
+const BLS_PARTITION_ROOTS = ['/boot', '/efi', '/boot/efi'];
+const SYSLINUX_CONFIGS = [
+  '/boot/extlinux/extlinux.conf', '/extlinux/extlinux.conf', '/boot/syslinux/syslinux.cfg', '/syslinux/syslinux.cfg',
+  '/boot/isolinux/isolinux.cfg', '/isolinux/isolinux.cfg', '/pxelinux.cfg/default', '/extlinux.conf', '/syslinux.cfg',
+];
+
+function readIfRoot(root: string, file: string): string | undefined {
+  if (root !== '/') return undefined;
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Finds and reads the boot configuration of the system rooted at `rootDir`, files resolved. */
+export function readBootConfig(rootDir: string, options: ReadBootConfigOptions = {}): RootBootConfig {
+  const reader = createRootedReader(rootDir);
+  const loader = options.loader ?? 'auto';
+  const override = options.defaultOverride !== undefined ? { defaultOverride: options.defaultOverride } : {};
+  const platform = options.platform ?? (reader.rootDir === '/' && fs.existsSync('/sys/firmware/efi') ? 'efi' : 'pc');
+  const firstFile = (candidates: string[]): string | undefined =>
+    options.configFile !== undefined ? options.configFile : candidates.find((candidate) => reader.kind(candidate) === 'file');
+
+  const finish = (kind: BootLoaderKind, config: BootConfig, configFile?: string): RootBootConfig => {
+    const result: RootBootConfig = { ...config, loader: kind, entries: config.entries.map((entry) => resolveBootEntry(reader, entry)) };
+    if (configFile !== undefined) result.configFile = configFile;
+    return result;
+  };
+
+  if (loader === 'auto' || loader === 'grub') {
+    const file = firstFile(GRUB_CONFIGS);
+    const text = file === undefined ? undefined : reader.readText(file);
+    if (file !== undefined && text !== undefined) {
+      return finish('grub', parseGrubConfig(text, file, { reader, platform, ...override }), file);
+    }
+  }
+  if (loader === 'auto' || loader === 'bls') {
+    const roots = BLS_PARTITION_ROOTS.filter((root) => reader.kind(joinPath(root, 'loader/entries')) === 'directory');
+    if (roots.length > 0 || loader === 'bls') {
+      const saved = options.savedEntryId !== undefined ? { savedEntryId: options.savedEntryId } : {};
+      return finish('bls', readBlsConfig(reader, { partitionRoots: roots.length > 0 ? roots : ['/boot'], ...override, ...saved }));
+    }
+  }
+  if (loader === 'auto' || loader === 'syslinux') {
+    const file = firstFile(SYSLINUX_CONFIGS);
+    const text = file === undefined ? undefined : reader.readText(file);
+    if (file !== undefined && text !== undefined) {
+      return finish('syslinux', parseSyslinuxConfig(text, file, { reader, ...override }), file);
+    }
+  }
+  const bootFiles = reader.list('/boot');
+  const rootFiles = reader.list('/').filter((name) => name.startsWith('vmlinuz') || name.startsWith('initrd.img'));
+  const symlinks: Record<string, string> = {};
+  for (const [dir, names] of [['/', rootFiles], ['/boot', bootFiles]] as const) {
+    for (const name of names) {
+      const target = reader.readLink(joinPath(dir, name));
+      if (target !== undefined) symlinks[joinPath(dir, name)] = target;
+    }
+  }
+  const procCmdline = options.procCmdline ?? readIfRoot(reader.rootDir, '/proc/cmdline');
+  return finish('distro', distroBootEntries({ bootDir: '/boot', bootFiles, rootFiles, symlinks, ...(procCmdline !== undefined ? { procCmdline } : {}) }));
+}
