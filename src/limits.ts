@@ -11,6 +11,8 @@ export const LIMITS = {
   /** Largest kernel or initrd file: KEXEC_FILE_SIZE_MAX in kernel/kexec_file.c (4 GiB); the
    * kernel refuses anything larger with EFBIG, so reading more for a preflight is pointless. */
   kernelFileBytes: 4 * 1024 * 1024 * 1024,
+  /** Files looked at in a UKI's <uki>.extra.d directory: real systems have a handful of addons. */
+  ukiAddonFiles: 256,
   /** ELF program headers read from one file: a vmlinux has a handful, a vmcore one per memory
    * range plus one note (thousands at most on huge NUMA machines); e_phnum is 16 bits anyway,
    * PN_XNUM extension included, so this bounds the table to a few MiB. */
@@ -31,6 +33,11 @@ export const LIMITS = {
   peLongSectionNameBytes: 256,
   /** Lines read from an os-release text (.osrel, .profile in a UKI): real ones have ~20. */
   osReleaseLines: 4096,
+  /** Bytes a compressed kernel payload may decompress to. Debian's amd64 vmlinux is ~50-70 MB
+   * and even debug builds with everything built in stay in the low hundreds of MB. 1 GiB is
+   * generous for any real kernel, yet stops a decompression bomb (a few MB of zeros expanding
+   * without end) long before it takes the machine's memory. */
+  kernelPayloadBytes: 1024 * 1024 * 1024,
 } as const;
 
 /** Caps on boot configurations (BLS, GRUB, syslinux, a /boot listing): all of it is untrusted text. */

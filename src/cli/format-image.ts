@@ -22,6 +22,10 @@ function headline(image: InspectedImage): string {
       return `ELF${image.elf.class} ${image.elf.littleEndian ? 'little' : 'big'}-endian ${image.elf.typeName} for ${image.elf.machineName}`;
     case 'initrd':
       return `initrd (${image.kind})`;
+    case 'uki':
+      return `Unified Kernel Image (${image.uki.pe.machineName ?? 'unknown machine'})${image.uki.osRelease?.fields.PRETTY_NAME ? `: ${image.uki.osRelease.fields.PRETTY_NAME}` : ''}`;
+    case 'pe':
+      return `PE/COFF ${image.pe.subsystemName ?? 'image'} for ${image.pe.machineName ?? 'an unknown machine'}`;
   }
 }
 
@@ -77,5 +81,16 @@ function rowsFor(image: InspectedImage): Array<[string, string]> {
       ];
     case 'initrd':
       return [];
+    case 'uki': {
+      const uki = image.uki;
+      return [
+        ['sections', uki.sections.map((section) => `${section.name} (${section.data.length} bytes)`).join(', ')],
+        ['.cmdline', uki.cmdline ?? '(none)'],
+        ['.uname', uki.uname ?? '(none)'],
+        ['profiles', uki.profiles.length === 0 ? 'none' : uki.profiles.map((profile) => `@${profile.number}${profile.title ? ` ${profile.title}` : ''}`).join(', ')],
+      ];
+    }
+    case 'pe':
+      return [['sections', image.pe.sections.map((section) => section.name).join(', ')]];
   }
 }

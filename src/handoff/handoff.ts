@@ -1,107 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { ErrorCode, KexecError, ParseError, SyscallError } from '../errors.js';
-import { hostSyscalls, type KexecSyscalls } from '../syscall/index.js';
-import {
-  KEXEC_FILE_NO_INITRAMFS,
-  KEXEC_FILE_ON_CRASH,
-  KEXEC_FILE_UNLOAD,
-  LINUX_REBOOT_CMD_KEXEC,
-  kernelArchOf,
-} from '../syscall/numbers.js';
-import { validateCmdline } from './cmdline.js';
-import { preflightKernel } from './preflight.js';
-import { inspect } from '../image/detect.js';
-import { explainKexecFailure, type FailedCall } from './explain.js';
-import { startKernelLogCapture } from './kernel-log.js';
-import { readMachineFacts, type MachineFacts } from './machine-facts.js';
-import { concatenateInitrds } from './memfd-image.js';
-import { closeImage, openImage, readWholeImage, type OpenedImage } from './open-image.js';
+import { ErrorCode, KexecError, SyscallError } from '../errors.js';
+import { KEXEC_FILE_ON_CRASH, KEXEC_FILE_UNLOAD, LINUX_REBOOT_CMD_KEXEC } from '../syscall/numbers.js';
+import { explainKexecFailure } from './explain.js';
+import { callWithKernelLog, hostEnvironment, type HandoffEnvironment } from './environment.js';
+import { load, type LoadOptions } from './load.js';
 
-export interface LoadOptions {
-  readonly kernel: string;
-  /** One initrd, or several: they are concatenated (each 4-byte aligned) into one memfd. */
-  readonly initrd?: string | readonly string[];
-  readonly cmdline: string;
-  /** Load as the crash (kdump) kernel, run by the kernel itself on panic. */
-  readonly crash?: boolean;
-  /**
-   * Skip kexec-ts's own check that the kernel image suits this arch's kexec_file_load, and let
-   * the kernel decide (for image formats newer than kexec-ts). The file checks still run.
-   */
-  readonly skipPreflight?: boolean;
-}
-
-export interface LoadResult {
-  readonly kernel: { readonly path: string; readonly realPath: string; readonly sizeBytes: number };
-  readonly initrd: { readonly path: string; readonly realPath: string; readonly sizeBytes: number } | undefined;
-  readonly cmdline: string;
-  readonly crash: boolean;
-  readonly flags: number;
-  /** What the kernel logged during the successful call (often nothing). */
-  readonly kernelLog: readonly string[];
-  /** Time inside kexec_file_load itself: the kernel reading, checking and placing the segments. */
-  readonly durationMs: number;
-}
-
-/** Where the library meets the machine; tests and non-default roots replace these. */
-export interface HandoffEnvironment {
-  readonly syscalls: KexecSyscalls;
-  readonly readFacts: () => MachineFacts;
-  readonly devKmsgPath: string;
-}
-
-export function hostEnvironment(): HandoffEnvironment {
-  return { syscalls: hostSyscalls(), readFacts: () => readMachineFacts(), devKmsgPath: '/dev/kmsg' };
-}
-
-/**
- * Loads a kernel (and initrd) with kexec_file_load(2). Everything that can be checked is checked
- * first; the files are opened once and those descriptors are what the kernel reads.
- */
-export function load(options: LoadOptions, env: HandoffEnvironment = hostEnvironment()): LoadResult {
-  const arch = kernelArchOf(process.arch);
-  if (arch !== undefined) validateCmdline(options.cmdline, arch);
-  const crash = options.crash === true;
-
-  const initrdPaths = options.initrd === undefined ? [] : typeof options.initrd === 'string' ? [options.initrd] : [...options.initrd];
-  let kernel: OpenedImage | undefined;
-  const initrdParts: OpenedImage[] = [];
-  let initrd: OpenedImage | undefined;
-  try {
-    kernel = openImage(options.kernel, 'kernel');
-    if (arch !== undefined && options.skipPreflight !== true) {
-      preflightKernel(inspectOrError(readWholeImage(kernel)), arch, options.cmdline, options.kernel);
-    }
-    for (const path of initrdPaths) initrdParts.push(openImage(path, 'initrd'));
-    initrd = initrdParts.length > 1 ? concatenateInitrds(initrdParts, env.syscalls) : initrdParts[0];
-    const flags = (crash ? KEXEC_FILE_ON_CRASH : 0) | (initrd === undefined ? KEXEC_FILE_NO_INITRAMFS : 0);
-    const call: FailedCall = {
-      operation: crash ? 'crash-load' : 'load',
-      kernelPath: options.kernel,
-      ...(initrd !== undefined ? { initrdPath: initrd.path } : {}),
-    };
-    let durationMs = 0;
-    const kernelLog = callWithKernelLog(env, call, () => {
-      const started = performance.now();
-      // -1 is what the kernel's own loaders get for "no initrd" alongside KEXEC_FILE_NO_INITRAMFS.
-      env.syscalls.kexecFileLoad(kernel!.fd, initrd?.fd ?? -1, options.cmdline, flags);
-      durationMs = performance.now() - started;
-    });
-    return {
-      kernel: describe(kernel),
-      initrd: initrd === undefined ? undefined : describe(initrd),
-      cmdline: options.cmdline,
-      crash,
-      flags,
-      kernelLog,
-      durationMs,
-    };
-  } finally {
-    closeImage(kernel);
-    for (const part of initrdParts) closeImage(part);
-    if (initrd !== undefined && !initrdParts.includes(initrd)) closeImage(initrd);
-  }
-}
+export { load, type LoadOptions, type LoadResult } from './load.js';
+export { hostEnvironment, type HandoffEnvironment } from './environment.js';
 
 /** Unloads the loaded kernel (or crash kernel). Unloading when nothing is loaded succeeds. */
 export function unload(options: { crash?: boolean } = {}, env: HandoffEnvironment = hostEnvironment()): void {
@@ -156,8 +61,8 @@ export function exec(options: ExecOptions = {}, env: HandoffEnvironment = hostEn
 }
 
 /** load() then exec(): the one-call hand-off. */
-export function loadAndExec(options: LoadOptions & ExecOptions, env: HandoffEnvironment = hostEnvironment()): ExecOutcome {
-  load({ ...options, crash: false }, env);
+export async function loadAndExec(options: LoadOptions & ExecOptions, env: HandoffEnvironment = hostEnvironment()): Promise<ExecOutcome> {
+  await load({ ...options, crash: false }, env);
   return exec(options, env);
 }
 
@@ -179,34 +84,4 @@ function handOffThroughSystemd(): ExecOutcome {
   return { via: 'init-system', initSystem: 'systemd', command: command.join(' ') };
 }
 
-/**
- * Runs one kexec syscall while capturing the kernel's log; on failure, reads the machine's
- * facts and throws the explained refusal with the log attached.
- */
-function callWithKernelLog(env: HandoffEnvironment, call: FailedCall, syscall: () => void): string[] {
-  const capture = startKernelLogCapture(env.syscalls, env.devKmsgPath);
-  try {
-    try {
-      syscall();
-    } catch (error) {
-      if (!(error instanceof SyscallError)) throw error;
-      throw explainKexecFailure(error, call, env.readFacts(), capture.collect());
-    }
-    return capture.collect();
-  } finally {
-    capture.close();
-  }
-}
 
-function inspectOrError(bytes: Uint8Array) {
-  try {
-    return inspect(bytes);
-  } catch (error) {
-    if (error instanceof ParseError) return error;
-    throw error;
-  }
-}
-
-function describe(image: OpenedImage) {
-  return { path: image.path, realPath: image.realPath, sizeBytes: image.sizeBytes };
-}

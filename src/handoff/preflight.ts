@@ -99,5 +99,9 @@ function describeFormat(image: InspectedImage): string {
       return `an ELF ${image.elf.typeName} for ${image.elf.machineName}`;
     case 'initrd':
       return `an initrd (${image.kind}), not a kernel`;
+    case 'uki':
+      return 'a Unified Kernel Image (kexec-ts unpacks its .linux, .initrd and .cmdline when preflight is on)';
+    case 'pe':
+      return `a PE/COFF ${image.pe.subsystemName ?? 'image'} without a Linux kernel header`;
   }
 }

@@ -5,13 +5,17 @@ import { detectInitrdKind, type InitrdKind } from './cpio.js';
 import { parseElf, probeElf, type ElfImage } from './elf/parse.js';
 import { parseRiscvImage, probeRiscvImage, type RiscvImage } from './riscv/parse.js';
 import { parseZboot, probeZboot, type ZbootImage } from './zboot/parse.js';
+import { parsePe, probePe, type PeImage } from './pe/index.js';
+import { parseUki, probeUki, type Uki } from './uki/index.js';
 
 /** What `inspect` found: one member per format, told apart by `format`. */
 export type InspectedImage =
+  | { readonly format: 'uki'; readonly uki: Uki }
   | { readonly format: 'zboot'; readonly zboot: ZbootImage }
   | { readonly format: 'bzImage'; readonly bzImage: BzImage }
   | { readonly format: 'arm64-image'; readonly image: Arm64Image }
   | { readonly format: 'riscv-image'; readonly image: RiscvImage }
+  | { readonly format: 'pe'; readonly pe: PeImage }
   | { readonly format: 'elf'; readonly elf: ElfImage }
   | { readonly format: 'initrd'; readonly kind: InitrdKind };
 
@@ -25,15 +29,17 @@ interface Probe {
 }
 
 /**
- * The probe table, most specific first: a zboot image and a bzImage with an EFI stub are PE
- * files too, an arm64 Image with a stub starts "MZ" as well, so the kernel formats are tried
- * before the generic containers.
+ * The probe table, most specific first: a UKI, a zboot image and a bzImage or arm64 Image with
+ * an EFI stub are all PE files, so they are tried before the generic PE container. A UKI comes
+ * first because its stub may itself look like something else.
  */
 const PROBES: readonly Probe[] = [
+  { format: 'uki', description: 'Unified Kernel Image (PE with .linux)', probe: probeUki, parse: (bytes) => ({ format: 'uki', uki: parseUki(bytes) }) },
   { format: 'zboot', description: 'EFI zboot (MZ + "zimg")', probe: probeZboot, parse: (bytes) => ({ format: 'zboot', zboot: parseZboot(bytes) }) },
   { format: 'bzImage', description: 'x86 bzImage (0xAA55 + "HdrS")', probe: probeBzImage, parse: (bytes) => ({ format: 'bzImage', bzImage: parseBzImage(bytes) }) },
   { format: 'arm64-image', description: 'arm64 Image ("ARM\\x64" at 0x38)', probe: probeArm64Image, parse: (bytes) => ({ format: 'arm64-image', image: parseArm64Image(bytes) }) },
   { format: 'riscv-image', description: 'RISC-V Image ("RSC\\x05" at 0x38)', probe: probeRiscvImage, parse: (bytes) => ({ format: 'riscv-image', image: parseRiscvImage(bytes) }) },
+  { format: 'pe', description: 'PE/COFF (EFI application)', probe: probePe, parse: (bytes) => ({ format: 'pe', pe: parsePe(bytes) }) },
   { format: 'elf', description: 'ELF (vmlinux)', probe: probeElf, parse: (bytes) => ({ format: 'elf', elf: parseElf(bytes) }) },
   {
     format: 'initrd',

@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { cloudKernelFixture } from '../vm/fixtures.js';
+import { FIXTURES, readFixture } from '../image/image-fixtures.js';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { KexecError, KexecRefusedError, SyscallError, ValidationError } from '../../src/errors.js';
 import { exec, load, unload, type HandoffEnvironment } from '../../src/handoff/handoff.js';
 import type { MachineFacts } from '../../src/handoff/machine-facts.js';
@@ -68,25 +69,25 @@ const initrd = join(scratch, 'initrd.img');
 writeFileSync(kernel, Buffer.alloc(1024, 1));
 writeFileSync(initrd, Buffer.alloc(512, 2));
 
-test('load passes descriptors of the very files named, the command line, and NO_INITRAMFS only without an initrd', () => {
+test('load passes descriptors of the very files named, the command line, and NO_INITRAMFS only without an initrd', async () => {
   const { env, loads } = recorder();
-  const result = load({ kernel, skipPreflight: true, initrd, cmdline: 'console=ttyS0 quiet' }, env);
+  const result = await load({ kernel, skipPreflight: true, initrd, cmdline: 'console=ttyS0 quiet' }, env);
   assert.deepEqual(loads[0], { kernelTarget: kernel, initrdTarget: initrd, cmdline: 'console=ttyS0 quiet', flags: 0 });
   assert.equal(result.kernel.sizeBytes, 1024);
   assert.equal(result.initrd?.sizeBytes, 512);
 
-  load({ kernel, skipPreflight: true, cmdline: '' }, env);
+  await load({ kernel, skipPreflight: true, cmdline: '' }, env);
   assert.equal(loads[1]?.flags, KEXEC_FILE_NO_INITRAMFS);
   assert.equal(loads[1]?.initrdTarget, undefined);
 });
 
-test('several initrds reach the kernel as one memfd: in order, each part starting 4-byte aligned', () => {
+test('several initrds reach the kernel as one memfd: in order, each part starting 4-byte aligned', async () => {
   const { env, loads } = recorder();
   const odd = join(scratch, 'odd.cpio');
   const second = join(scratch, 'second.cpio');
   writeFileSync(odd, Buffer.from('abcde')); // 5 bytes: the next part needs 3 bytes of padding
   writeFileSync(second, Buffer.from('XYZ'));
-  const result = load({ kernel, skipPreflight: true, initrd: [odd, second, initrd], cmdline: '' }, env);
+  const result = await load({ kernel, skipPreflight: true, initrd: [odd, second, initrd], cmdline: '' }, env);
   const expected = Buffer.concat([Buffer.from('abcde'), Buffer.alloc(3), Buffer.from('XYZ'), Buffer.alloc(1), Buffer.alloc(512, 2)]);
   assert.deepEqual(loads[0]?.initrdBytes, expected);
   assert.match(loads[0]!.initrdTarget!, /^\/memfd:kexec-ts-initrd/);
@@ -94,13 +95,13 @@ test('several initrds reach the kernel as one memfd: in order, each part startin
   assert.equal(result.initrd?.sizeBytes, expected.length);
   assert.equal(result.initrd?.path, `${odd} + ${second} + ${initrd}`);
   // One initrd is passed as its own descriptor, no copy.
-  load({ kernel, skipPreflight: true, initrd: [initrd], cmdline: '' }, env);
+  await load({ kernel, skipPreflight: true, initrd: [initrd], cmdline: '' }, env);
   assert.equal(loads[1]?.initrdTarget, initrd);
 });
 
-test('a crash load sets KEXEC_FILE_ON_CRASH; unload sets KEXEC_FILE_UNLOAD with no files', () => {
+test('a crash load sets KEXEC_FILE_ON_CRASH; unload sets KEXEC_FILE_UNLOAD with no files', async () => {
   const { env, loads } = recorder();
-  load({ kernel, skipPreflight: true, initrd, cmdline: 'irqpoll', crash: true }, env);
+  await load({ kernel, skipPreflight: true, initrd, cmdline: 'irqpoll', crash: true }, env);
   assert.equal(loads[0]?.flags, KEXEC_FILE_ON_CRASH);
   unload({}, env);
   unload({ crash: true }, env);
@@ -110,10 +111,10 @@ test('a crash load sets KEXEC_FILE_ON_CRASH; unload sets KEXEC_FILE_UNLOAD with 
   ]);
 });
 
-test('preflight refuses a file that is not a kernel for this arch before the syscall, and takes Debian\'s bzImage', (t) => {
+test('preflight refuses a file that is not a kernel for this arch before the syscall, and takes Debian\'s bzImage', async (t) => {
   if (process.arch !== 'x64') return t.skip('the preflight rules checked here are x86_64\'s');
   const { env, calls, loads } = recorder();
-  assert.throws(() => load({ kernel, cmdline: '' }, env), (error: unknown) => {
+  await assert.rejects(() => load({ kernel, cmdline: '' }, env), (error: unknown) => {
     assert.ok(error instanceof ValidationError);
     assert.equal(error.code, 'IMAGE_NOT_LOADABLE');
     assert.match(error.message, /not a kernel image kexec-ts recognises/);
@@ -125,24 +126,64 @@ test('preflight refuses a file that is not a kernel for this arch before the sys
     if (process.env.CI === 'true') assert.fail(`fixture missing: ${debianKernel}`);
     return t.skip(`fixture missing: ${debianKernel}`);
   }
-  load({ kernel: debianKernel, initrd, cmdline: 'console=ttyS0' }, env);
+  await load({ kernel: debianKernel, initrd, cmdline: 'console=ttyS0' }, env);
   assert.equal(loads[0]?.kernelTarget, debianKernel);
   // Its own cmdline_size (2047) is the limit: 2016 bytes pass, 2017 do not.
-  load({ kernel: debianKernel, cmdline: 'x'.repeat(2016) }, env);
-  assert.throws(() => load({ kernel: debianKernel, cmdline: 'x'.repeat(2017) }, env), { code: 'CMDLINE_TOO_LONG' });
+  await load({ kernel: debianKernel, cmdline: 'x'.repeat(2016) }, env);
+  await assert.rejects(() => load({ kernel: debianKernel, cmdline: 'x'.repeat(2017) }, env), { code: 'CMDLINE_TOO_LONG' });
 });
 
-test('bad input never reaches the syscall', () => {
+test('a UKI is unpacked: .linux as the kernel, .initrd before the caller\'s, its .cmdline plus addons from FILE.extra.d', async (t) => {
+  const uki = readFixture(t, 'debianCloudUki');
+  const ukiInitrd = readFixture(t, 'ukiInitrd');
+  const consoleAddon = readFixture(t, 'ukiConsoleAddon');
+  const debugAddon = readFixture(t, 'ukiDebugAddon');
+  const vmlinuz = readFixture(t, 'debianCloudAmd64Vmlinuz');
+  if (!uki || !ukiInitrd || !consoleAddon || !debugAddon || !vmlinuz || process.arch !== 'x64') return;
+  const dir = mkdtempSync(join(tmpdir(), 'kexec-ts-uki-'));
+  const ukiPath = join(dir, 'debian.efi');
+  writeFileSync(ukiPath, uki);
+  mkdirSync(`${ukiPath}.extra.d`);
+  // Written in the "wrong" order: the stub sorts by name, so 10- comes before 50-.
+  writeFileSync(join(`${ukiPath}.extra.d`, '50-debug.addon.efi'), debugAddon);
+  writeFileSync(join(`${ukiPath}.extra.d`, '10-console.addon.efi'), consoleAddon);
+  writeFileSync(join(`${ukiPath}.extra.d`, 'README'), 'not an addon');
+
+  const { env, loads } = recorder();
+  const kernelBytes: Buffer[] = [];
+  const recordKernel = env.syscalls.kexecFileLoad.bind(env.syscalls);
+  const withKernelBytes = { ...env, syscalls: { ...env.syscalls, kexecFileLoad: (kernelFd: number, initrdFd: number, cmdline: string, flags: number) => {
+    kernelBytes.push(readFileSync(`/proc/self/fd/${kernelFd}`));
+    recordKernel(kernelFd, initrdFd, cmdline, flags);
+  } } };
+  const result = await load({ kernel: ukiPath, initrd: [initrd] }, withKernelBytes);
+  assert.ok(kernelBytes[0]!.equals(vmlinuz), 'the kernel got exactly the .linux section, which is the Debian vmlinuz');
+  assert.match(loads[0]!.kernelTarget, /^\/memfd:kexec-ts-kernel/);
+  // The UKI's .initrd, padded to 4 bytes, then ours.
+  const padding = (4 - (ukiInitrd.length % 4)) % 4;
+  assert.deepEqual(loads[0]!.initrdBytes, Buffer.concat([ukiInitrd, Buffer.alloc(padding), Buffer.alloc(512, 2)]));
+  const ukiCmdline = readFileSync(join(dirname(FIXTURES.ukiInitrd()), 'cmdline.txt'), 'utf8').trim();
+  assert.ok(result.cmdline.startsWith(`${ukiCmdline} `), result.cmdline);
+  assert.ok(result.cmdline.length > ukiCmdline.length + 1, 'the addons added to it');
+  assert.ok(result.notes.some((note) => /addons applied to the command line: 10-console\.addon\.efi, 50-debug\.addon\.efi/.test(note)), result.notes.join('\n'));
+  assert.ok(result.notes.some((note) => /addon README ignored/.test(note)));
+
+  // A command line given by the caller wins over the UKI's.
+  await load({ kernel: ukiPath, cmdline: 'mine=1' }, withKernelBytes);
+  assert.equal(loads[1]!.cmdline, 'mine=1');
+});
+
+test('bad input never reaches the syscall', async () => {
   const { env, calls } = recorder();
-  assert.throws(() => load({ kernel: scratch, skipPreflight: true, cmdline: '' }, env), ValidationError);
-  assert.throws(() => load({ kernel, skipPreflight: true, initrd: join(scratch, 'absent'), cmdline: '' }, env), { code: 'INPUT_NOT_FOUND' });
-  assert.throws(() => load({ kernel, skipPreflight: true, cmdline: 'x'.repeat(5000) }, env), { code: 'CMDLINE_TOO_LONG' });
+  await assert.rejects(() => load({ kernel: scratch, skipPreflight: true, cmdline: '' }, env), ValidationError);
+  await assert.rejects(() => load({ kernel, skipPreflight: true, initrd: join(scratch, 'absent'), cmdline: '' }, env), { code: 'INPUT_NOT_FOUND' });
+  await assert.rejects(() => load({ kernel, skipPreflight: true, cmdline: 'x'.repeat(5000) }, env), { code: 'CMDLINE_TOO_LONG' });
   assert.deepEqual(calls, []);
 });
 
-test('a refusal comes back explained, with the facts read after the failure', () => {
+test('a refusal comes back explained, with the facts read after the failure', async () => {
   const { env } = recorder({ failWith: 'EPERM', facts: { kexecLoadDisabled: true } });
-  assert.throws(() => load({ kernel, skipPreflight: true, cmdline: '' }, env), (error: unknown) => {
+  await assert.rejects(() => load({ kernel, skipPreflight: true, cmdline: '' }, env), (error: unknown) => {
     assert.ok(error instanceof KexecRefusedError);
     assert.equal(error.code, 'KEXEC_LOAD_DISABLED');
     assert.equal(error.errno, 1);
@@ -150,7 +191,7 @@ test('a refusal comes back explained, with the facts read after the failure', ()
   });
 });
 
-test('exec refuses when nothing is loaded and never calls reboot', () => {
+test('exec refuses when nothing is loaded and never calls reboot', async () => {
   const { env, calls } = recorder({ facts: { kexecLoaded: false } });
   assert.throws(() => exec({ force: true }, env), (error: unknown) => {
     assert.ok(error instanceof KexecError);
@@ -160,24 +201,24 @@ test('exec refuses when nothing is loaded and never calls reboot', () => {
   assert.deepEqual(calls, []);
 });
 
-test('exec syncs, then reboots with LINUX_REBOOT_CMD_KEXEC', () => {
+test('exec syncs, then reboots with LINUX_REBOOT_CMD_KEXEC', async () => {
   const { env, calls } = recorder({ facts: { kexecLoaded: true } });
   exec({ force: true }, env);
   assert.deepEqual(calls, ['sync', `reboot:${LINUX_REBOOT_CMD_KEXEC.toString(16)}`]);
 });
 
-test('without an init system to ask, exec goes direct even when not forced', () => {
+test('without an init system to ask, exec goes direct even when not forced', async () => {
   const { env, calls } = recorder({ facts: { kexecLoaded: true, initSystem: 'sh' } });
   assert.deepEqual(exec({}, env), { via: 'direct' });
   assert.equal(calls[0], 'sync');
 });
 
-test('reboot answering EINVAL (sysfs could not tell) is NOTHING_LOADED', () => {
+test('reboot answering EINVAL (sysfs could not tell) is NOTHING_LOADED', async () => {
   const { env } = recorder({ failWith: 'EINVAL', facts: { kexecLoaded: undefined } });
   assert.throws(() => exec({ force: true }, env), { code: 'NOTHING_LOADED' });
 });
 
-test('under systemd, exec hands off through `systemctl kexec` and does not reboot itself; --force does', () => {
+test('under systemd, exec hands off through `systemctl kexec` and does not reboot itself; --force does', async () => {
   // A stand-in systemctl first on PATH records how it was called; the real one would stop the machine.
   const bin = mkdtempSync(join(tmpdir(), 'kexec-ts-fake-systemctl-'));
   const record = join(bin, 'called-with');

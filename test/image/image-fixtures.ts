@@ -10,6 +10,10 @@ export const FIXTURES = {
   debianCloudArm64Vmlinuz: () => join(kexecTsCacheDir(), 'foreign-arch', 'arm64-vmlinuz'),
   busyboxI386: () => join(kexecTsCacheDir(), 'foreign-arch', 'busybox-i386'),
   busyboxS390x: () => join(kexecTsCacheDir(), 'foreign-arch', 'busybox-s390x'),
+  debianCloudUki: () => join(kexecTsCacheDir(), 'uki', 'debian-cloud.efi'),
+  ukiInitrd: () => join(kexecTsCacheDir(), 'uki', 'initrd.cpio'),
+  ukiConsoleAddon: () => join(kexecTsCacheDir(), 'uki', 'addons', '10-console.addon.efi'),
+  ukiDebugAddon: () => join(kexecTsCacheDir(), 'uki', 'addons', '50-debug.addon.efi'),
 } as const;
 
 /**

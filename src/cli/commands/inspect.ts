@@ -2,6 +2,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ErrorCode, ParseError, UsageError, ValidationError } from '../../errors.js';
 import { preflightKernel } from '../../handoff/preflight.js';
+import { planKernel } from '../../handoff/plan-kernel.js';
 import { inspect, type InspectedImage } from '../../image/detect.js';
 import { LIMITS } from '../../limits.js';
 import { kernelArchOf, type KernelArch } from '../../syscall/numbers.js';
@@ -32,7 +33,10 @@ async function run(args: string[], output: CommandOutput): Promise<number> {
     if (!(error instanceof ParseError)) throw error;
     image = error;
   }
-  const verdict = loadableVerdict(image, arch, path);
+  // Judge what the kernel would actually get: for a UKI, its .linux.
+  const plan = planKernel(bytes, path);
+  const verdict = loadableVerdict(plan.image, arch, path);
+  if (plan.replacement !== undefined && verdict.loadable) verdict.because += ` (after kexec-ts unpacks it: ${plan.notes[0]})`;
   if (output.json) {
     writeJson(output, { ok: true, command: 'inspect', path, sizeBytes: bytes.length, image: image instanceof ParseError ? null : image, parseError: image instanceof ParseError ? { code: image.code, message: image.message, offset: image.offset, field: image.field } : null, loadable: verdict });
   } else {
@@ -57,7 +61,7 @@ function loadableVerdict(image: InspectedImage | ParseError, arch: KernelArch | 
 }
 
 function describeKind(image: InspectedImage): string {
-  return { bzImage: 'a 64-bit bzImage', 'arm64-image': 'an arm64 Image', 'riscv-image': 'a RISC-V Image', elf: 'an ELF vmlinux', zboot: 'an EFI zboot image', initrd: 'an initrd' }[image.format];
+  return { bzImage: 'a 64-bit bzImage', 'arm64-image': 'an arm64 Image', 'riscv-image': 'a RISC-V Image', elf: 'an ELF vmlinux', zboot: 'an EFI zboot image', initrd: 'an initrd', uki: 'a Unified Kernel Image', pe: 'a PE image' }[image.format];
 }
 
 /** Reads FILE whole, as kexec would, refusing what kexec_file_load would refuse for size. */

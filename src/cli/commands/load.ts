@@ -7,14 +7,18 @@ import { ExitCode } from '../exit-codes.js';
 import { writeJson, type CommandOutput } from '../output.js';
 import type { Command } from '../cli.js';
 
-const usage = `Usage: kexec-ts load KERNEL [--initrd FILE]... [--append CMDLINE] [--reuse-cmdline] [--crash] [--no-preflight] [--json]
+const usage = `Usage: kexec-ts load KERNEL [--initrd FILE]... [--append CMDLINE] [--reuse-cmdline] [--crash] [--uki-profile N] [--no-preflight] [--json]
 Loads KERNEL for a later 'kexec-ts exec' (or, with --crash, as the kdump kernel run on panic).
   --initrd FILE      initramfs for the new kernel; give it again to add more: they are
                      concatenated in order into one (the kernel unpacks them all)
   --append CMDLINE   the new kernel's command line ('' for an empty one)
   --reuse-cmdline    this boot's /proc/cmdline without BOOT_IMAGE= and initrd=; --append adds to it
   --crash            load as the crash kernel (needs a crashkernel= reservation)
-  --no-preflight     skip kexec-ts's check that the image suits this arch; let the kernel decide`;
+  --uki-profile N    boot profile @N of a multi-profile Unified Kernel Image (default 0)
+  --no-preflight     pass the file as it is: no format check, no unpacking; let the kernel decide
+A Unified Kernel Image is unpacked: its .linux is loaded, its .ucode and .initrd go before any
+--initrd, and its .cmdline (with addons from FILE.extra.d/) is used unless --append or
+--reuse-cmdline is given.`;
 
 async function run(args: string[], output: CommandOutput): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -26,21 +30,20 @@ async function run(args: string[], output: CommandOutput): Promise<number> {
       'reuse-cmdline': { type: 'boolean' },
       crash: { type: 'boolean' },
       'no-preflight': { type: 'boolean' },
+      'uki-profile': { type: 'string' },
     },
   });
   if (positionals.length !== 1) throw new UsageError(`load takes one KERNEL file, got ${positionals.length}.\n${usage}`);
-  if (values.append === undefined && values['reuse-cmdline'] !== true) {
-    throw new UsageError(
-      "Say which command line the new kernel gets: --reuse-cmdline keeps this boot's, --append '...' gives one (--append '' for none).",
-    );
-  }
+  // Without --append or --reuse-cmdline the image's own command line is used (a UKI's); an
+  // image without one is refused with a hint, rather than booted with an empty line by accident.
   const reused = values['reuse-cmdline'] === true ? reusableCmdline(readFileSync('/proc/cmdline', 'utf8')) : '';
-  const cmdline = [reused, values.append ?? ''].filter((part) => part !== '').join(' ');
+  const cmdline = values.append === undefined && values['reuse-cmdline'] !== true ? undefined : [reused, values.append ?? ''].filter((part) => part !== '').join(' ');
 
-  const result = load({
+  const result = await load({
     kernel: positionals[0]!,
     ...(values.initrd !== undefined && values.initrd.length > 0 ? { initrd: values.initrd } : {}),
-    cmdline,
+    ...(cmdline !== undefined ? { cmdline } : {}),
+    ...(values['uki-profile'] !== undefined ? { ukiProfile: parseProfile(values['uki-profile']) } : {}),
     crash: values.crash === true,
     skipPreflight: values['no-preflight'] === true,
   });
@@ -51,6 +54,7 @@ async function run(args: string[], output: CommandOutput): Promise<number> {
     output.out(
       `Loaded ${what} ${result.kernel.path}${result.initrd ? ` with initrd ${result.initrd.path}` : ''} in ${result.durationMs.toFixed(0)} ms.\n` +
         `  command line: ${result.cmdline === '' ? '(empty)' : result.cmdline}\n` +
+        result.notes.map((note) => `  note: ${note}\n`).join('') +
         (result.crash ? '  It runs if this kernel panics.\n' : '  Hand off with: kexec-ts exec\n'),
     );
   }
@@ -58,3 +62,8 @@ async function run(args: string[], output: CommandOutput): Promise<number> {
 }
 
 export const command: Command = { usage, run };
+
+function parseProfile(text: string): number {
+  if (!/^@?\d+$/.test(text)) throw new UsageError(`--uki-profile takes a profile number (0, 1, ... or @1), not '${text}'.`);
+  return Number(text.replace(/^@/, ''));
+}

@@ -1,0 +1,145 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ErrorCode, ValidationError } from '../errors.js';
+import type { AddonFile } from '../image/uki/index.js';
+import { LIMITS } from '../limits.js';
+import { KEXEC_FILE_NO_INITRAMFS, KEXEC_FILE_ON_CRASH, kernelArchOf } from '../syscall/numbers.js';
+import { validateCmdline } from './cmdline.js';
+import type { FailedCall } from './explain.js';
+import { callWithKernelLog, hostEnvironment, type HandoffEnvironment } from './environment.js';
+import { concatenateInitrds, memfdFromBytes, type InitrdPart } from './memfd-image.js';
+import { closeImage, openImage, readWholeImage, type OpenedImage } from './open-image.js';
+import { planKernel, type KernelPlan } from './plan-kernel.js';
+import { preflightKernel } from './preflight.js';
+
+export interface LoadOptions {
+  readonly kernel: string;
+  /** One initrd, or several: they are concatenated (each 4-byte aligned) into one memfd. */
+  readonly initrd?: string | readonly string[];
+  /**
+   * The new kernel's command line. May be left out only for an image that carries its own
+   * (a UKI's .cmdline); '' is an empty command line.
+   */
+  readonly cmdline?: string;
+  /** Load as the crash (kdump) kernel, run by the kernel itself on panic. */
+  readonly crash?: boolean;
+  /** A multi-profile UKI's profile (@N), 0 by default. */
+  readonly ukiProfile?: number;
+  /**
+   * Skip kexec-ts's own look at the kernel image: no format check and no unpacking; the file
+   * goes to the kernel as it is (for formats newer than kexec-ts). The file checks still run.
+   */
+  readonly skipPreflight?: boolean;
+}
+
+type FileDescription = { readonly path: string; readonly realPath: string; readonly sizeBytes: number };
+
+export interface LoadResult {
+  readonly kernel: FileDescription;
+  readonly initrd: FileDescription | undefined;
+  readonly cmdline: string;
+  readonly crash: boolean;
+  readonly flags: number;
+  /** What kexec-ts did to the image before loading it (unpacking a UKI, ...), for the user. */
+  readonly notes: readonly string[];
+  /** What the kernel logged during the successful call (often nothing). */
+  readonly kernelLog: readonly string[];
+  /** Time inside kexec_file_load itself: the kernel reading, checking and placing the segments. */
+  readonly durationMs: number;
+}
+
+/**
+ * Loads a kernel (and initrd) with kexec_file_load(2). Everything that can be checked is checked
+ * first; files are opened once and those descriptors (or memfds made from them, for what the
+ * kernel cannot take as it is) are what the kernel reads.
+ */
+export async function load(options: LoadOptions, env: HandoffEnvironment = hostEnvironment()): Promise<LoadResult> {
+  const arch = kernelArchOf(process.arch);
+  if (options.cmdline !== undefined && arch !== undefined) validateCmdline(options.cmdline, arch);
+  const crash = options.crash === true;
+  const initrdPaths = options.initrd === undefined ? [] : typeof options.initrd === 'string' ? [options.initrd] : [...options.initrd];
+  const toClose: OpenedImage[] = [];
+  const keep = (image: OpenedImage) => (toClose.push(image), image);
+  try {
+    const kernelFile = keep(openImage(options.kernel, 'kernel'));
+    const plan = options.skipPreflight === true ? undefined : planFor(kernelFile, options, env);
+    const cmdline = options.cmdline ?? plan?.imageCmdline;
+    if (cmdline === undefined) {
+      throw new ValidationError(ErrorCode.CMDLINE_MISSING, `No command line given, and ${options.kernel} carries none of its own.`, {
+        path: options.kernel,
+        remedy: "Give one (--append '...'), keep this boot's (--reuse-cmdline), or '' for an empty one.",
+      });
+    }
+    if (arch !== undefined) validateCmdline(cmdline, arch);
+    const notes = [...(plan?.notes ?? [])];
+    if (plan !== undefined && arch !== undefined) notes.push(...preflightKernel(plan.image, arch, cmdline, options.kernel));
+
+    const kernel = plan?.replacement !== undefined ? keep(memfdFromBytes(plan.replacement, 'kernel', env.syscalls)) : kernelFile;
+    const initrdParts: InitrdPart[] = [...(plan?.initrdPrefix ?? [])];
+    for (const path of initrdPaths) initrdParts.push(keep(openImage(path, 'initrd')));
+    const onlyPart = initrdParts.length === 1 ? initrdParts[0]! : undefined;
+    const initrd =
+      initrdParts.length === 0
+        ? undefined
+        : onlyPart !== undefined && 'fd' in onlyPart
+          ? onlyPart
+          : keep(initrdParts.length === 1 ? memfdFromBytes(onlyPart as { path: string; bytes: Uint8Array }, 'initrd', env.syscalls) : concatenateInitrds(initrdParts, env.syscalls));
+
+    const flags = (crash ? KEXEC_FILE_ON_CRASH : 0) | (initrd === undefined ? KEXEC_FILE_NO_INITRAMFS : 0);
+    const call: FailedCall = { operation: crash ? 'crash-load' : 'load', kernelPath: options.kernel, ...(initrd !== undefined ? { initrdPath: initrd.path } : {}) };
+    let durationMs = 0;
+    const kernelLog = callWithKernelLog(env, call, () => {
+      const started = performance.now();
+      // -1 is what the kernel's own loaders get for "no initrd" alongside KEXEC_FILE_NO_INITRAMFS.
+      env.syscalls.kexecFileLoad(kernel.fd, initrd?.fd ?? -1, cmdline, flags);
+      durationMs = performance.now() - started;
+    });
+    return { kernel: describe(kernel), initrd: initrd === undefined ? undefined : describe(initrd), cmdline, crash, flags, notes, kernelLog, durationMs };
+  } finally {
+    for (const image of toClose) closeImage(image);
+  }
+}
+
+function planFor(kernelFile: OpenedImage, options: LoadOptions, env: HandoffEnvironment): KernelPlan {
+  const bytes = readWholeImage(kernelFile);
+  let facts: ReturnType<HandoffEnvironment['readFacts']> | undefined;
+  return planKernel(bytes, options.kernel, {
+    ...(options.ukiProfile !== undefined ? { ukiProfile: options.ukiProfile } : {}),
+    addons: readAddons(kernelFile.realPath),
+    get signaturesEnforced() {
+      facts ??= env.readFacts();
+      return (facts.lockdown !== undefined && facts.lockdown !== 'none') || facts.secureBoot === true;
+    },
+  });
+}
+
+/**
+ * The UKI's own PE addons, where systemd-stub looks for them: <uki>.extra.d/*.addon.efi beside
+ * the file. Which of them apply, and in which order, is the UKI parser's decision.
+ */
+function readAddons(realPath: string): AddonFile[] {
+  const directory = `${realPath}.extra.d`;
+  let names: string[];
+  try {
+    names = readdirSync(directory);
+  } catch {
+    return [];
+  }
+  const addons: AddonFile[] = [];
+  for (const fileName of names.slice(0, LIMITS.ukiAddonFiles)) {
+    let image: OpenedImage | undefined;
+    try {
+      image = openImage(join(directory, fileName), 'kernel');
+      addons.push({ fileName, bytes: readWholeImage(image) });
+    } catch {
+      // A directory, a FIFO or an unreadable file there is not an addon; the stub skips it too.
+    } finally {
+      closeImage(image);
+    }
+  }
+  return addons;
+}
+
+function describe(image: OpenedImage): FileDescription {
+  return { path: image.path, realPath: image.realPath, sizeBytes: image.sizeBytes };
+}
