@@ -15,6 +15,8 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ensureForeignArchFixtures } from './fixtures/foreign-arch.mjs';
 import { ensureUkiFixtures } from './fixtures/uki.mjs';
+import { ensureArm64Guest } from './fixtures/arm64-guest.mjs';
+import { ensureArm64Kernel } from './fixtures/arm64-kernel.mjs';
 
 /** Debian packages the VM tests use, with the reason each one is needed. */
 export const REQUIRED_DEBIAN_PACKAGES = [
@@ -26,6 +28,15 @@ export const REQUIRED_DEBIAN_PACKAGES = [
   { name: 'kexec-tools', why: 'the `kexec -s -l` baseline the benchmarks compare against' },
   { name: 'linux-libc-dev', why: "the kernel's own syscall and errno headers, a second source for our tables" },
   { name: 'binutils', why: 'objcopy assembles the UKI and PE addon fixtures from Debian\'s systemd-stub' },
+  { name: 'qemu-system-arm', why: 'boots the arm64 test guest (qemu-system-aarch64 -M virt -accel tcg)' },
+  // Debian's arm64 kernels lack CONFIG_KEXEC_FILE, so the arm64 tests build one (fixtures/arm64-kernel.mjs).
+  { name: 'linux-source-6.1', why: 'the source of the arm64 test kernel built with KEXEC_FILE=y' },
+  { name: 'gcc-aarch64-linux-gnu', why: 'cross-compiles the arm64 test kernel' },
+  { name: 'bison', why: "the kernel build's Kconfig parser" },
+  { name: 'flex', why: "the kernel build's Kconfig lexer" },
+  { name: 'bc', why: 'the kernel build computes constants with it' },
+  { name: 'libssl-dev', why: "the kernel build's host tools (certificate and signing helpers)" },
+  { name: 'libelf-dev', why: "the kernel build's host tools (ELF handling)" },
 ];
 
 const CLOUD_KERNEL_METAPACKAGE = 'linux-image-cloud-amd64';
@@ -294,6 +305,8 @@ function main() {
   ensureCloudKernel();
   ensureForeignArchFixtures(kexecTsCacheDir());
   ensureUkiFixtures(kexecTsCacheDir());
+  ensureArm64Guest(kexecTsCacheDir());
+  ensureArm64Kernel(kexecTsCacheDir());
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
