@@ -17,6 +17,7 @@ import { ensureForeignArchFixtures } from './fixtures/foreign-arch.mjs';
 import { ensureUkiFixtures } from './fixtures/uki.mjs';
 import { ensureArm64Guest } from './fixtures/arm64-guest.mjs';
 import { ensureArm64Kernel } from './fixtures/arm64-kernel.mjs';
+import { ensureBootcfgFixtures } from './fixtures/bootcfg.mjs';
 
 /** Debian packages the VM tests use, with the reason each one is needed. */
 export const REQUIRED_DEBIAN_PACKAGES = [
@@ -37,6 +38,9 @@ export const REQUIRED_DEBIAN_PACKAGES = [
   { name: 'bc', why: 'the kernel build computes constants with it' },
   { name: 'libssl-dev', why: "the kernel build's host tools (certificate and signing helpers)" },
   { name: 'libelf-dev', why: "the kernel build's host tools (ELF handling)" },
+  { name: 'grub-common', why: "grub-mkconfig's /etc/grub.d scripts, grub-editenv and grub-script-check, run over a scratch /boot for the bootcfg fixtures" },
+  { name: 'grub2-common', why: 'grub-mkconfig itself, for the bootcfg fixtures' },
+  { name: 'systemd', why: "kernel-install and its 90-loaderentry plugin write the bootcfg fixtures' BLS entries" },
 ];
 
 const CLOUD_KERNEL_METAPACKAGE = 'linux-image-cloud-amd64';
@@ -307,6 +311,7 @@ function main() {
   ensureUkiFixtures(kexecTsCacheDir());
   ensureArm64Guest(kexecTsCacheDir());
   ensureArm64Kernel(kexecTsCacheDir());
+  ensureBootcfgFixtures(kexecTsCacheDir());
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {

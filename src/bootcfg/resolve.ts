@@ -18,7 +18,7 @@ import { readBlsConfig } from './bls/read.js';
 import { distroBootEntries } from './distro/layout.js';
 import { parseGrubConfig } from './grub/read.js';
 import { parseSyslinuxConfig } from './syslinux/parse.js';
-import { joinPath, normalizePath } from './text.js';
+import { joinPath, normalizePath, underBase } from './text.js';
 import { UnbootableCode, type BootConfig, type BootEntry, type BootFileReader } from './types.js';
 
 export interface RootedReader extends BootFileReader {
@@ -144,7 +144,7 @@ export interface ResolvedBootEntry extends BootEntry {
 /** The first path base under which `configPath` is a regular file, as a host path. */
 function findFile(reader: RootedReader, entry: BootEntry, configPath: string): string | undefined {
   for (const base of entry.pathBases) {
-    const readerPath = joinPath(base, configPath);
+    const readerPath = underBase(base, configPath);
     if (reader.kind(readerPath) === 'file') return reader.hostPath(readerPath);
   }
   return undefined;
@@ -152,7 +152,7 @@ function findFile(reader: RootedReader, entry: BootEntry, configPath: string): s
 
 export function resolveBootEntry(reader: RootedReader, entry: BootEntry): ResolvedBootEntry {
   const resolved: ResolvedBootEntry = { ...entry, initrdFiles: [] };
-  const tried = (configPath: string): string => entry.pathBases.map((base) => joinPath(base, configPath)).join(' or ');
+  const tried = (configPath: string): string => entry.pathBases.map((base) => underBase(base, configPath)).join(' or ');
   const missing: { code: UnbootableCode; message: string }[] = [];
   if (entry.kernel !== undefined) {
     const kernelFile = findFile(reader, entry, entry.kernel);

@@ -54,6 +54,14 @@ export function joinPath(base: string, relative: string): string {
   return normalizePath(relative.startsWith('/') ? relative : `${base}/${relative}`);
 }
 
+/**
+ * A path "relative to the root of a partition" (BLS, GRUB device paths) placed under the
+ * directory where that partition is mounted: `underBase('/boot', '/vmlinuz')` is `/boot/vmlinuz`.
+ */
+export function underBase(base: string, path: string): string {
+  return normalizePath(`${base}/${path}`);
+}
+
 export function dirName(path: string): string {
   const normalized = normalizePath(path);
   const slash = normalized.lastIndexOf('/');

@@ -37,8 +37,6 @@ function compareStrings(a: string, b: string): -1 | 0 | 1 {
 
 /** -1 when `a` is older than `b`, 1 when newer, 0 when the spec calls them equal. */
 export function compareVersions(a: string, b: string): -1 | 0 | 1 {
-  // As the reference: an empty (or absent) version is older than any other.
-  if (a === '' || b === '') return compareStrings(a, b);
   let i = 0;
   let j = 0;
   for (;;) {

@@ -9,7 +9,7 @@
  * ignored. Unknown commands become warnings and fail, as they do in GRUB.
  */
 import { BOOTCFG_LIMITS } from '../../limits.js';
-import { assertConfigSize, dirName, joinPath, WarningSink } from '../text.js';
+import { assertConfigSize, dirName, underBase, WarningSink } from '../text.js';
 import { BootConfigWarningCode, UnbootableCode, type BootFileReader, type UnbootableReason } from '../types.js';
 import { evaluateTest, nonLinuxBootCommand, parseMenuentryArguments, parseSearchArguments, type FileTests } from './commands.js';
 import { parseGrubenv } from './grubenv.js';
@@ -368,7 +368,7 @@ export class GrubInterpreter {
         const search = parseSearchArguments(args);
         if (search.variable !== undefined && search.key !== undefined) {
           // The device cannot be known without the disks; keep what was searched for.
-          this.setVariable(context, search.variable, `(${search.kind}=${search.key})`);
+          this.setVariable(context, search.variable, `${search.kind}=${search.key}`);
         }
         return 0;
       }
@@ -412,7 +412,7 @@ export class GrubInterpreter {
   resolveReadable(path: string): string | undefined {
     const stripped = stripDevice(path);
     for (const base of this.options.pathBases) {
-      const candidate = joinPath(base, stripped);
+      const candidate = underBase(base, stripped);
       if (this.reader.readText(candidate) !== undefined) return candidate;
     }
     return undefined;
@@ -421,12 +421,12 @@ export class GrubInterpreter {
   private fileExists(path: string): boolean {
     const exists = this.reader.exists?.bind(this.reader);
     if (!exists) return this.resolveReadable(path) !== undefined;
-    return this.options.pathBases.some((base) => exists(joinPath(base, stripDevice(path))));
+    return this.options.pathBases.some((base) => exists(underBase(base, stripDevice(path))));
   }
 
   private fileTests(): FileTests {
     const directory = (path: string): boolean =>
-      this.options.pathBases.some((base) => this.reader.list(joinPath(base, stripDevice(path))).length > 0);
+      this.options.pathBases.some((base) => this.reader.list(underBase(base, stripDevice(path))).length > 0);
     return {
       exists: (path) => this.fileExists(path) || directory(path),
       isFile: (path) => this.fileExists(path) && !directory(path),

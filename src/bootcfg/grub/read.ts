@@ -8,7 +8,7 @@
 import { BOOTCFG_LIMITS } from '../../limits.js';
 import { parseBlsEntry, type BlsEntry } from '../bls/entry.js';
 import { sortBlsEntries } from '../bls/sort.js';
-import { baseName, joinPath, WarningSink } from '../text.js';
+import { baseName, joinPath, underBase, WarningSink } from '../text.js';
 import {
   BootConfigWarningCode,
   UnbootableCode,
@@ -46,7 +46,7 @@ export function versionFromKernelPath(kernel: string | undefined): string | unde
 function blscfgItems(interpreter: GrubInterpreter, context: Context): PendingMenuItem[] {
   const blsdir = context.vars.get('blsdir') || '/loader/entries';
   for (const base of interpreter.options.pathBases.slice().reverse()) {
-    const dir = joinPath(base, blsdir);
+    const dir = underBase(base, blsdir);
     const names = interpreter.reader.list(dir).filter((name) => name.endsWith('.conf')).slice(0, BOOTCFG_LIMITS.directoryEntries);
     if (names.length === 0) continue;
     const entries: BlsEntry[] = [];
