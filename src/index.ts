@@ -20,3 +20,4 @@ export {
   type KernelArch,
 } from './syscall/numbers.js';
 export { errnoName, errnoDescription, errnoNumber } from './syscall/errno.js';
+export * from './bootcfg/index.js';

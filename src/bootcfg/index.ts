@@ -4,7 +4,7 @@
  */
 export * from './types.js';
 export { BOOTCFG_LIMITS } from '../limits.js';
-export { compareVersions } from './bls/version-compare.js';
+export { compareUapiVersions } from './bls/version-compare.js';
 export { parseBlsEntry, splitBootCounting, type BlsEntry } from './bls/entry.js';
 export { parseLoaderConf, type LoaderConf } from './bls/loader-conf.js';
 export { compareBlsEntries, sortBlsEntries, chooseBlsDefault, isBadEntry, type BlsDefaultChoice } from './bls/sort.js';

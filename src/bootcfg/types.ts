@@ -130,7 +130,7 @@ export interface BootFileReader {
 }
 
 /** A reader over an in-memory map of path -> text: for tests and for callers that already hold the files. */
-export function memoryReader(files: Readonly<Record<string, string>>): BootFileReader {
+export function memoryBootFileReader(files: Readonly<Record<string, string>>): BootFileReader {
   return {
     readText: (path) => (Object.prototype.hasOwnProperty.call(files, path) ? files[path] : undefined),
     list(dir) {

@@ -4,7 +4,7 @@ import { parseBlsEntry, splitBootCounting } from '../../src/bootcfg/bls/entry.js
 import { parseLoaderConf } from '../../src/bootcfg/bls/loader-conf.js';
 import { readBlsConfig } from '../../src/bootcfg/bls/read.js';
 import { chooseBlsDefault, compareBlsEntries, sortBlsEntries } from '../../src/bootcfg/bls/sort.js';
-import { memoryReader } from '../../src/bootcfg/types.js';
+import { memoryBootFileReader } from '../../src/bootcfg/types.js';
 import { createRootedReader, readBootConfig } from '../../src/bootcfg/resolve.js';
 import { bootcfgCache, committedFixture } from './fixtures.js';
 
@@ -160,7 +160,7 @@ test('loader.conf: default is read, display keys are known, others are warnings'
 });
 
 test('readBlsConfig merges partitions, sorts, marks the default and joins options', () => {
-  const reader = memoryReader({
+  const reader = memoryBootFileReader({
     '/efi/loader/loader.conf': 'default old*\n',
     '/efi/loader/entries/old.conf': 'title Old\nversion 1\nlinux /old/linux\noptions a\noptions b\n',
     '/boot/loader/entries/new.conf': 'title New\nversion 2\nlinux /new/linux\ninitrd /new/i1\ninitrd /new/i2\n',
@@ -178,7 +178,7 @@ test('readBlsConfig merges partitions, sorts, marks the default and joins option
 });
 
 test('an efi-only entry is marked unbootable by kexec', () => {
-  const config = readBlsConfig(memoryReader({ [`${ENTRIES}/w.conf`]: 'title Windows\nefi /EFI/Microsoft/Boot/bootmgfw.efi\n' }));
+  const config = readBlsConfig(memoryBootFileReader({ [`${ENTRIES}/w.conf`]: 'title Windows\nefi /EFI/Microsoft/Boot/bootmgfw.efi\n' }));
   assert.equal(config.entries[0]!.unbootableReason?.code, 'CHAINLOADER');
 });
 

@@ -14,7 +14,7 @@ import { distroBootEntries } from '../../src/bootcfg/distro/layout.js';
 import { parseGrubenv } from '../../src/bootcfg/grub/grubenv.js';
 import { parseGrubConfig } from '../../src/bootcfg/grub/read.js';
 import { parseSyslinuxConfig } from '../../src/bootcfg/syslinux/parse.js';
-import { memoryReader, type BootConfig } from '../../src/bootcfg/types.js';
+import { memoryBootFileReader, type BootConfig } from '../../src/bootcfg/types.js';
 import { ConfigError, ParseError } from '../../src/errors.js';
 import { COMMITTED_FIXTURES } from './fixtures.js';
 
@@ -111,7 +111,7 @@ test('GRUB: mutated real grub.cfg files give a menu or a typed error', () => {
   const files = tree('debian-grub-mkconfig');
   fc.assert(
     fc.property(fc.constantFrom(...sources), MUTATIONS, ([file, text], mutations) => {
-      expectResultOrTypedError(() => parseGrubConfig(mutate(text, mutations), file, { reader: memoryReader(files) }));
+      expectResultOrTypedError(() => parseGrubConfig(mutate(text, mutations), file, { reader: memoryBootFileReader(files) }));
     }),
     { numRuns: RUNS, seed: 20261123 },
   );
@@ -120,7 +120,7 @@ test('GRUB: mutated real grub.cfg files give a menu or a typed error', () => {
 test('GRUB: arbitrary text and grubenv never throw anything untyped', () => {
   fc.assert(
     fc.property(fc.string({ maxLength: 300 }), fc.string({ maxLength: 200 }), (script, grubenv) => {
-      expectResultOrTypedError(() => parseGrubConfig(`load_env\n${script}`, '/boot/grub/grub.cfg', { reader: memoryReader({ '/boot/grub/grubenv': grubenv }) }));
+      expectResultOrTypedError(() => parseGrubConfig(`load_env\n${script}`, '/boot/grub/grub.cfg', { reader: memoryBootFileReader({ '/boot/grub/grubenv': grubenv }) }));
       parseGrubenv(grubenv, 'grubenv');
     }),
     { numRuns: RUNS * 4, seed: 7 },
@@ -133,7 +133,7 @@ test('syslinux: the mutated netboot menu, with its includes mutated too, gives e
   fc.assert(
     fc.property(fc.constantFrom(...names), MUTATIONS, (file, mutations) => {
       const mutated = { ...files, [file]: mutate(files[file]!, mutations) };
-      expectResultOrTypedError(() => parseSyslinuxConfig(mutated['/pxelinux.cfg/default']!, '/pxelinux.cfg/default', { reader: memoryReader(mutated) }));
+      expectResultOrTypedError(() => parseSyslinuxConfig(mutated['/pxelinux.cfg/default']!, '/pxelinux.cfg/default', { reader: memoryBootFileReader(mutated) }));
     }),
     { numRuns: RUNS, seed: 11 },
   );
@@ -147,7 +147,7 @@ test('BLS: mutated kernel-install entries and loader.conf give entries or a type
       const mutated = { ...files, [file]: mutate(files[file]!, mutations), '/boot/loader/loader.conf': loaderConf };
       expectResultOrTypedError(() => parseBlsEntry(mutated[file]!, file));
       expectResultOrTypedError(() => parseLoaderConf(loaderConf, '/boot/loader/loader.conf'));
-      expectResultOrTypedError(() => readBlsConfig(memoryReader(mutated), { defaultOverride: loaderConf }));
+      expectResultOrTypedError(() => readBlsConfig(memoryBootFileReader(mutated), { defaultOverride: loaderConf }));
     }),
     { numRuns: RUNS, seed: 5 },
   );
@@ -177,7 +177,7 @@ test('hostile sizes: thousands of entries, deep nesting and self-inclusion stop 
   const recursive = parseGrubConfig('function f { f }\nf\nmenuentry A { linux /a }', '/boot/grub/grub.cfg');
   assert.equal(recursive.entries.length, 1);
   const selfSource = parseGrubConfig('source /boot/grub/grub.cfg\nmenuentry A { linux /a }', '/boot/grub/grub.cfg', {
-    reader: memoryReader({ '/boot/grub/grub.cfg': 'source /boot/grub/grub.cfg\nmenuentry A { linux /a }' }),
+    reader: memoryBootFileReader({ '/boot/grub/grub.cfg': 'source /boot/grub/grub.cfg\nmenuentry A { linux /a }' }),
   });
   assert.ok(selfSource.warnings.some((warning) => warning.code === 'LIMIT_REACHED'));
   const labels = parseSyslinuxConfig('LABEL a\n LINUX /a\n'.repeat(3000), '/syslinux.cfg');

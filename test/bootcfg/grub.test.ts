@@ -6,14 +6,14 @@ import { parseGrubConfig } from '../../src/bootcfg/grub/read.js';
 import { chooseGrubDefault, splitMenuPath } from '../../src/bootcfg/grub/menu.js';
 import { grubLoaderCmdline } from '../../src/bootcfg/grub/cmdline.js';
 import { parseGrubenv } from '../../src/bootcfg/grub/grubenv.js';
-import { memoryReader, type BootConfig } from '../../src/bootcfg/types.js';
+import { memoryBootFileReader, type BootConfig } from '../../src/bootcfg/types.js';
 import { createRootedReader, readBootConfig } from '../../src/bootcfg/resolve.js';
 import { bootcfgCache, committedFixture, readCommitted } from './fixtures.js';
 
 const CFG = '/boot/grub/grub.cfg';
 
 function grub(text: string, files: Record<string, string> = {}, options: Parameters<typeof parseGrubConfig>[2] = {}): BootConfig {
-  return parseGrubConfig(text, CFG, { reader: memoryReader(files), ...options });
+  return parseGrubConfig(text, CFG, { reader: memoryBootFileReader(files), ...options });
 }
 
 function words(source: string): string[] {
@@ -217,7 +217,7 @@ test('blscfg: BLS entries become menu entries, $kernelopts from grubenv expands 
     '/boot/loader/entries/abc-5.14.0-70.el9.x86_64.conf': 'title RHEL (5.14.0-70)\nversion 5.14.0-70.el9.x86_64\nlinux /vmlinuz-5.14.0-70.el9.x86_64\ninitrd /initramfs-5.14.0-70.el9.x86_64.img $tuned_initrd\noptions $kernelopts $tuned_params\n',
     '/boot/loader/entries/abc-5.14.0-162.el9.x86_64.conf': 'title RHEL (5.14.0-162)\nversion 5.14.0-162.el9.x86_64\nlinux /vmlinuz-5.14.0-162.el9.x86_64\noptions root=/dev/x\n',
   };
-  const config = parseGrubConfig('load_env -f ${prefix}/grubenv\nset default="${saved_entry}"\ninsmod blscfg\nblscfg\n', '/boot/grub2/grub.cfg', { reader: memoryReader(files) });
+  const config = parseGrubConfig('load_env -f ${prefix}/grubenv\nset default="${saved_entry}"\ninsmod blscfg\nblscfg\n', '/boot/grub2/grub.cfg', { reader: memoryBootFileReader(files) });
   assert.deepEqual(config.entries.map((e) => e.id), ['abc-5.14.0-162.el9.x86_64', 'abc-5.14.0-70.el9.x86_64']);
   assert.equal(config.defaultId, 'abc-5.14.0-70.el9.x86_64');
   const old = config.entries[1]!;

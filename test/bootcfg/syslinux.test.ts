@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { defaultWorkingDirectory, parseSyslinuxConfig } from '../../src/bootcfg/syslinux/parse.js';
-import { memoryReader } from '../../src/bootcfg/types.js';
+import { memoryBootFileReader } from '../../src/bootcfg/types.js';
 import { createRootedReader, readBootConfig } from '../../src/bootcfg/resolve.js';
 import { bootcfgCache, committedFixture } from './fixtures.js';
 
 const CFG = '/boot/extlinux/extlinux.conf';
 
 function syslinux(text: string, files: Record<string, string> = {}, options: Parameters<typeof parseSyslinuxConfig>[2] = {}) {
-  return parseSyslinuxConfig(text, CFG, { reader: memoryReader(files), ...options });
+  return parseSyslinuxConfig(text, CFG, { reader: memoryBootFileReader(files), ...options });
 }
 
 test('LABEL with KERNEL/LINUX, APPEND and INITRD (comma-separated); keywords are case-insensitive', () => {

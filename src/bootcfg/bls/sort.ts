@@ -4,7 +4,7 @@
  */
 import { globMatch } from '../text.js';
 import type { BlsEntry } from './entry.js';
-import { compareVersions } from './version-compare.js';
+import { compareUapiVersions } from './version-compare.js';
 
 /** BLS "Boot counting": tries left at zero means the entry is "bad". */
 export function isBadEntry(entry: Pick<BlsEntry, 'bootCounting'>): boolean {
@@ -42,7 +42,7 @@ export function compareBlsEntries(a: BlsEntry, b: BlsEntry): number {
     if (bySortKey !== 0) return bySortKey;
     const byMachineId = compareAlphanumerical(a.machineId, b.machineId);
     if (byMachineId !== 0) return byMachineId;
-    const byVersion = compareVersions(b.version ?? '', a.version ?? '');
+    const byVersion = compareUapiVersions(b.version ?? '', a.version ?? '');
     if (byVersion !== 0) return byVersion;
   } else if (hasKeyA !== hasKeyB) {
     // 3. An entry with a sort-key before one without.
@@ -50,7 +50,7 @@ export function compareBlsEntries(a: BlsEntry, b: BlsEntry): number {
   }
   // 4. File name without the suffix, decreasing version order. The counters stay in: the spec
   // notes that removing them is not necessary.
-  return compareVersions(stripConfSuffix(b.fileName), stripConfSuffix(a.fileName));
+  return compareUapiVersions(stripConfSuffix(b.fileName), stripConfSuffix(a.fileName));
 }
 
 export function sortBlsEntries(entries: readonly BlsEntry[]): BlsEntry[] {

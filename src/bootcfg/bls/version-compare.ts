@@ -36,7 +36,7 @@ function compareStrings(a: string, b: string): -1 | 0 | 1 {
 }
 
 /** -1 when `a` is older than `b`, 1 when newer, 0 when the spec calls them equal. */
-export function compareVersions(a: string, b: string): -1 | 0 | 1 {
+export function compareUapiVersions(a: string, b: string): -1 | 0 | 1 {
   let i = 0;
   let j = 0;
   for (;;) {

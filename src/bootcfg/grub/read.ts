@@ -12,7 +12,7 @@ import { baseName, joinPath, underBase, WarningSink } from '../text.js';
 import {
   BootConfigWarningCode,
   UnbootableCode,
-  memoryReader,
+  memoryBootFileReader,
   type BootConfig,
   type BootEntry,
   type BootFileReader,
@@ -89,7 +89,7 @@ function blsMenuItem(entry: BlsEntry, pathBases: string[]): PendingMenuItem {
 export function parseGrubConfig(text: string, file: string, options: GrubReadOptions = {}): BootConfig {
   const sink = new WarningSink();
   const pathBases = options.pathBases ?? ['/', '/boot'];
-  const interpreter = new GrubInterpreter(options.reader ?? memoryReader({}), sink, {
+  const interpreter = new GrubInterpreter(options.reader ?? memoryBootFileReader({}), sink, {
     pathBases,
     variables: options.variables ?? {},
     blscfg: blscfgItems,

@@ -19,7 +19,7 @@ import { assertConfigSize, baseName, dirName, joinPath, splitLines, WarningSink 
 import {
   BootConfigWarningCode,
   UnbootableCode,
-  memoryReader,
+  memoryBootFileReader,
   type BootConfig,
   type BootEntry,
   type BootFileReader,
@@ -86,7 +86,7 @@ export function defaultWorkingDirectory(configFile: string): string {
 }
 
 export function parseSyslinuxConfig(text: string, file: string, options: SyslinuxReadOptions = {}): BootConfig {
-  const reader = options.reader ?? memoryReader({});
+  const reader = options.reader ?? memoryBootFileReader({});
   const workingDirectory = options.workingDirectory ?? defaultWorkingDirectory(file);
   const sink = new WarningSink();
   const labels: LabelState[] = [];
