@@ -5,6 +5,7 @@
  * means for kexec. Pure.
  */
 import { UnbootableCode, type UnbootableReason } from '../types.js';
+import { stripDevice } from './context.js';
 
 export interface FileTests {
   exists(path: string): boolean;
@@ -122,7 +123,9 @@ export function parseMenuentryArguments(argv: readonly string[]): MenuentryArgum
   const result: MenuentryArguments = { title: undefined, id: undefined, extra: [], unknownOptions: [] };
   for (let index = 0; index < argv.length; index++) {
     const arg = argv[index]!;
-    if (arg.startsWith('--') && result.title === undefined) {
+    // Options may come before or after the title: Debian writes
+    // `menuentry 'Debian' --class debian $menuentry_id_option 'gnulinux-simple-UUID'`.
+    if (arg.startsWith('--')) {
       const equals = arg.indexOf('=');
       const name = equals < 0 ? arg : arg.slice(0, equals);
       if (MENUENTRY_VALUE_OPTIONS.has(name)) {
@@ -131,19 +134,10 @@ export function parseMenuentryArguments(argv: readonly string[]): MenuentryArgum
         continue;
       }
       if (MENUENTRY_FLAGS.has(name)) continue;
-      result.unknownOptions.push(arg);
-      continue;
-    }
-    if (arg.startsWith('--') && result.title !== undefined) {
-      // Options may also follow the title (Debian writes `menuentry 'T' --class x $menuentry_id_option 'id'`).
-      const equals = arg.indexOf('=');
-      const name = equals < 0 ? arg : arg.slice(0, equals);
-      if (MENUENTRY_VALUE_OPTIONS.has(name)) {
-        const value = equals < 0 ? argv[++index] : arg.slice(equals + 1);
-        if (name === '--id' && value !== undefined) result.id = value;
+      if (result.title === undefined) {
+        result.unknownOptions.push(arg);
         continue;
       }
-      if (MENUENTRY_FLAGS.has(name)) continue;
     }
     if (result.title === undefined) result.title = arg;
     else result.extra.push(arg);
@@ -201,4 +195,64 @@ export function nonLinuxBootCommand(command: string, argv: readonly string[], ti
 
 export function looksLikeMemtest(kernel: string | undefined, title: string): boolean {
   return /memtest/i.test(kernel ?? '') || /memtest/i.test(title);
+}
+
+/** Commands that only draw, probe or configure GRUB itself: they succeed and change nothing we read. */
+export const HARMLESS_COMMANDS = new Set([
+  'insmod', 'rmmod', 'echo', 'terminal_output', 'terminal_input', 'terminal', 'serial', 'loadfont',
+  'background_image', 'background_color', 'play', 'sleep', 'clear', 'font', 'save_env', 'set_background',
+  'videoinfo', 'cryptomount', 'boot', 'lsmod', 'ls', 'cat', 'usb', 'nativedisk', 'password',
+  'password_pbkdf2', 'gettext', 'tr', 'sendkey', 'hello', 'lsfonts', 'load_env_sig', 'verify_detached',
+  'trust', 'distrust', 'list_env', 'gfxmode', 'badram', 'cutmem', 'acpi', 'outb', 'outw', 'outl',
+  'initrdefi_sig', 'tpm2_key_protector_init', 'tpm2_key_protector_clear', 'export_env',
+  // Companions of the non-Linux loaders; the entry is already marked by kfreebsd/knetbsd/multiboot.
+  'module', 'module2', 'kfreebsd_loadenv', 'kfreebsd_module', 'kfreebsd_module_elf', 'knetbsd_module',
+  'knetbsd_module_elf', 'kopenbsd_ramdisk', 'drivemap', 'parttool', 'loopback',
+]);
+
+/** Conditions GRUB evaluates against hardware or keys: we answer "no", as an idle machine would. */
+export const FALSE_COMMANDS = new Set(['keystatus', 'cpuid', 'probe', 'regexp', 'smbios', 'test_blockarg']);
+
+export const KERNEL_COMMANDS = new Set(['linux', 'linuxefi', 'linux16', 'kernel']);
+export const INITRD_COMMANDS = new Set(['initrd', 'initrdefi', 'initrd16']);
+
+/** What an entry's body did that matters for booting it. */
+export interface EntryActions {
+  kernel?: string;
+  kernelArgs: string[];
+  kernelLine?: number;
+  initrds: string[];
+  devicetree?: string;
+  unbootable?: UnbootableReason;
+  bootCommandLine?: number;
+}
+
+/**
+ * Inside an entry's body: records what a boot command loads (kernel, initrds, device tree) or
+ * why kexec cannot boot it. False when `name` is no boot command.
+ */
+export function recordBootCommand(actions: EntryActions, name: string, args: readonly string[], title: string, line: number): boolean {
+  if (KERNEL_COMMANDS.has(name)) {
+    if (args[0] === undefined) return false;
+    actions.kernel = stripDevice(args[0]);
+    actions.kernelArgs = args.slice(1);
+    actions.kernelLine = line;
+    return true;
+  }
+  if (INITRD_COMMANDS.has(name)) {
+    // One `initrd` replaces the previous one; its files are concatenated in order.
+    actions.initrds = args.filter((arg) => !arg.startsWith('--')).map(stripDevice);
+    return true;
+  }
+  if (name === 'devicetree') {
+    if (args[0] !== undefined) actions.devicetree = stripDevice(args[0]);
+    return true;
+  }
+  const reason = name === 'configfile'
+    ? { code: UnbootableCode.OTHER_MENU, message: `opens the menu in ${args[0] ?? 'another file'}` }
+    : nonLinuxBootCommand(name, args, title);
+  if (!reason) return false;
+  actions.unbootable ??= reason;
+  actions.bootCommandLine ??= line;
+  return true;
 }

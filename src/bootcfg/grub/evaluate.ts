@@ -9,31 +9,25 @@
  * ignored. Unknown commands become warnings and fail, as they do in GRUB.
  */
 import { BOOTCFG_LIMITS } from '../../limits.js';
-import { assertConfigSize, dirName, underBase, WarningSink } from '../text.js';
-import { BootConfigWarningCode, UnbootableCode, type BootFileReader, type UnbootableReason } from '../types.js';
-import { evaluateTest, nonLinuxBootCommand, parseMenuentryArguments, parseSearchArguments, type FileTests } from './commands.js';
+import { assertConfigSize, WarningSink } from '../text.js';
+import { BootConfigWarningCode, type BootFileReader } from '../types.js';
+import {
+  evaluateTest,
+  FALSE_COMMANDS,
+  HARMLESS_COMMANDS,
+  INITRD_COMMANDS,
+  KERNEL_COMMANDS,
+  nonLinuxBootCommand,
+  recordBootCommand,
+  parseMenuentryArguments,
+  parseSearchArguments,
+  type EntryActions,
+} from './commands.js';
+
+import { copyContext, expandWords, lookupVariable, type Context, type Frame } from './context.js';
+import { GrubFiles } from './files.js';
 import { parseGrubenv } from './grubenv.js';
 import { parseGrubScript, type Statement, type Word } from './parse.js';
-
-export interface Context {
-  vars: Map<string, string>;
-  exported: Set<string>;
-}
-
-interface Frame {
-  positional: string[];
-}
-
-/** What an entry's body did that matters for booting it. */
-export interface EntryActions {
-  kernel?: string;
-  kernelArgs: string[];
-  kernelLine?: number;
-  initrds: string[];
-  devicetree?: string;
-  unbootable?: UnbootableReason;
-  bootCommandLine?: number;
-}
 
 export interface PendingMenuItem {
   kind: 'entry' | 'submenu';
@@ -52,25 +46,6 @@ class ControlSignal {
   constructor(readonly kind: 'return' | 'break' | 'continue' | 'exit', readonly status: number) {}
 }
 class BudgetExhausted {}
-
-/** Commands that only draw, probe or configure GRUB itself: they succeed and change nothing we read. */
-const HARMLESS_COMMANDS = new Set([
-  'insmod', 'rmmod', 'echo', 'terminal_output', 'terminal_input', 'terminal', 'serial', 'loadfont',
-  'background_image', 'background_color', 'play', 'sleep', 'clear', 'font', 'save_env', 'set_background',
-  'videoinfo', 'cryptomount', 'boot', 'lsmod', 'ls', 'cat', 'usb', 'nativedisk', 'password',
-  'password_pbkdf2', 'gettext', 'tr', 'sendkey', 'hello', 'lsfonts', 'load_env_sig', 'verify_detached',
-  'trust', 'distrust', 'list_env', 'gfxmode', 'badram', 'cutmem', 'acpi', 'outb', 'outw', 'outl',
-  'initrdefi_sig', 'tpm2_key_protector_init', 'tpm2_key_protector_clear', 'export_env',
-  // Companions of the non-Linux loaders; the entry is already marked by kfreebsd/knetbsd/multiboot.
-  'module', 'module2', 'kfreebsd_loadenv', 'kfreebsd_module', 'kfreebsd_module_elf', 'knetbsd_module',
-  'knetbsd_module_elf', 'kopenbsd_ramdisk', 'drivemap', 'parttool', 'loopback',
-]);
-
-/** Conditions GRUB evaluates against hardware or keys: we answer "no", as an idle machine would. */
-const FALSE_COMMANDS = new Set(['keystatus', 'cpuid', 'probe', 'regexp', 'smbios', 'test_blockarg']);
-
-const KERNEL_COMMANDS = new Set(['linux', 'linuxefi', 'linux16', 'kernel']);
-const INITRD_COMMANDS = new Set(['initrd', 'initrdefi', 'initrd16']);
 
 export interface InterpreterOptions {
   /** Where relative-to-device paths may live in the reader's namespace (default `['/', '/boot']`). */
@@ -94,11 +69,15 @@ export class GrubInterpreter {
   private readonly warnedCommands = new Set<string>();
   private truncatedValue = false;
 
+  readonly files: GrubFiles;
+
   constructor(
     readonly reader: BootFileReader,
     readonly sink: WarningSink,
     readonly options: InterpreterOptions,
-  ) {}
+  ) {
+    this.files = new GrubFiles(reader, options.pathBases);
+  }
 
   get currentFile(): string {
     return this.fileStack[this.fileStack.length - 1] ?? 'grub.cfg';
@@ -171,6 +150,11 @@ export class GrubInterpreter {
       this.menu = savedMenu;
     }
     return { items, context: inner };
+  }
+
+  /** Word expansion with this interpreter's variables and `$?`. */
+  expandWords(words: readonly Word[], context: Context, frame: Frame): string[] {
+    return expandWords(words, (name) => lookupVariable(name, context, frame, this.lastStatus), () => this.warnTruncated());
   }
 
   private runList(statements: Statement[], context: Context, frame: Frame): number {
@@ -291,36 +275,7 @@ export class GrubInterpreter {
   }
 
   private runBuiltin(name: string, args: string[], context: Context, frame: Frame, line: number): number {
-    const recorder = this.recorder;
-    if (recorder && KERNEL_COMMANDS.has(name)) {
-      if (args[0] === undefined) return 1;
-      recorder.kernel = stripDevice(args[0]);
-      recorder.kernelArgs = args.slice(1);
-      recorder.kernelLine = line;
-      return 0;
-    }
-    if (recorder && INITRD_COMMANDS.has(name)) {
-      // One `initrd` replaces the previous one; its files are concatenated in order.
-      recorder.initrds = args.filter((arg) => !arg.startsWith('--')).map(stripDevice);
-      return 0;
-    }
-    if (recorder && (name === 'devicetree' || name === 'fdt')) {
-      if (args[0] !== undefined) recorder.devicetree = stripDevice(args[0]);
-      return 0;
-    }
-    if (recorder && name === 'configfile') {
-      recorder.unbootable ??= { code: UnbootableCode.OTHER_MENU, message: `opens the menu in ${args[0] ?? 'another file'}` };
-      recorder.bootCommandLine ??= line;
-      return 0;
-    }
-    if (recorder) {
-      const reason = nonLinuxBootCommand(name, args, this.recorderTitle);
-      if (reason) {
-        recorder.unbootable ??= reason;
-        recorder.bootCommandLine ??= line;
-        return 0;
-      }
-    }
+    if (this.recorder && recordBootCommand(this.recorder, name, args, this.recorderTitle, line)) return 0;
     switch (name) {
       case 'set': {
         const assignment = args[0];
@@ -341,9 +296,9 @@ export class GrubInterpreter {
           this.sink.add(BootConfigWarningCode.SYNTAX_ERROR, '"[" without a closing "]"', this.currentFile, line);
           return 1;
         }
-        return evaluateTest(args.slice(0, -1), this.fileTests()) ? 0 : 1;
+        return evaluateTest(args.slice(0, -1), this.files.tests()) ? 0 : 1;
       case 'test':
-        return evaluateTest(args, this.fileTests()) ? 0 : 1;
+        return evaluateTest(args, this.files.tests()) ? 0 : 1;
       case 'true':
         return 0;
       case 'false':
@@ -408,36 +363,6 @@ export class GrubInterpreter {
     this.sink.add(BootConfigWarningCode.LIMIT_REACHED, `a value longer than ${BOOTCFG_LIMITS.grubValueChars} characters was cut`, this.currentFile);
   }
 
-  /** The file a GRUB path names, tried under each path base (the device is not known). */
-  resolveReadable(path: string): string | undefined {
-    const stripped = stripDevice(path);
-    for (const base of this.options.pathBases) {
-      const candidate = underBase(base, stripped);
-      if (this.reader.readText(candidate) !== undefined) return candidate;
-    }
-    return undefined;
-  }
-
-  private fileExists(path: string): boolean {
-    const exists = this.reader.exists?.bind(this.reader);
-    if (!exists) return this.resolveReadable(path) !== undefined;
-    return this.options.pathBases.some((base) => exists(underBase(base, stripDevice(path))));
-  }
-
-  private fileTests(): FileTests {
-    const directory = (path: string): boolean =>
-      this.options.pathBases.some((base) => this.reader.list(underBase(base, stripDevice(path))).length > 0);
-    return {
-      exists: (path) => this.fileExists(path) || directory(path),
-      isFile: (path) => this.fileExists(path) && !directory(path),
-      isDirectory: directory,
-      isNonEmpty: (path) => {
-        const file = this.resolveReadable(path);
-        return file !== undefined && (this.reader.readText(file) ?? '').length > 0;
-      },
-    };
-  }
-
   private loadEnv(args: string[], context: Context): number {
     let file: string | undefined;
     const names: string[] = [];
@@ -448,9 +373,9 @@ export class GrubInterpreter {
       else if (arg.startsWith('-')) continue;
       else names.push(arg);
     }
-    const path = this.resolveReadable(file ?? `${context.vars.get('prefix') ?? ''}/grubenv`);
-    if (path === undefined) return 1;
-    const variables = parseGrubenv(this.reader.readText(path) ?? '', path);
+    const found = this.files.read(file ?? `${context.vars.get('prefix') ?? ''}/grubenv`);
+    if (found === undefined) return 1;
+    const variables = parseGrubenv(found.text, found.file);
     for (const [name, value] of variables) {
       if (names.length === 0 || names.includes(name)) this.setVariable(context, name, value);
     }
@@ -459,97 +384,12 @@ export class GrubInterpreter {
 
   private sourceFile(path: string | undefined, context: Context, line: number): number {
     if (path === undefined) return 1;
-    const resolved = this.resolveReadable(path);
-    if (resolved === undefined) {
+    const found = this.files.read(path);
+    if (found === undefined) {
       this.sink.add(BootConfigWarningCode.FILE_NOT_FOUND, `${path} not found; its entries are missing`, this.currentFile, line);
       return 1;
     }
-    this.runFile(this.reader.readText(resolved) ?? '', resolved, context, this.menu);
+    this.runFile(found.text, found.file, context, this.menu);
     return 0;
   }
-
-  /** Word expansion: quoted variables stay one field, unquoted ones split on blanks. */
-  expandWords(words: readonly Word[], context: Context, frame: Frame): string[] {
-    const fields: string[] = [];
-    for (const word of words) {
-      let current: string | undefined;
-      for (const part of word) {
-        if (part.kind === 'text') {
-          current = (current ?? '') + part.text;
-          continue;
-        }
-        const value = this.variable(part.name, context, frame);
-        if (part.quoted) {
-          current = (current ?? '') + value;
-          continue;
-        }
-        const pieces = value.split(/[ \t\n]+/);
-        pieces.forEach((piece, index) => {
-          if (index > 0) {
-            if (current !== undefined && current !== '') fields.push(current);
-            current = undefined;
-          }
-          if (piece !== '') current = (current ?? '') + piece;
-        });
-      }
-      if (current !== undefined) {
-        if (current.length > BOOTCFG_LIMITS.grubValueChars) {
-          this.warnTruncated();
-          current = current.slice(0, BOOTCFG_LIMITS.grubValueChars);
-        }
-        fields.push(current);
-      }
-    }
-    return fields;
-  }
-
-  private variable(name: string, context: Context, frame: Frame): string {
-    if (/^\d+$/.test(name)) return name === '0' ? '' : frame.positional[Number(name) - 1] ?? '';
-    switch (name) {
-      case '#': return String(frame.positional.length);
-      case '?': return String(this.lastStatus);
-      case '@':
-      case '*': return frame.positional.join(' ');
-      default: return context.vars.get(name) ?? '';
-    }
-  }
-}
-
-/** `(hd0,msdos1)/vmlinuz` -> `/vmlinuz`: the device cannot be known without the disks. */
-export function stripDevice(path: string): string {
-  if (!path.startsWith('(')) return path;
-  const close = path.indexOf(')');
-  if (close < 0) return path;
-  const rest = path.slice(close + 1);
-  return rest === '' ? '/' : rest;
-}
-
-export function copyContext(context: Context, exportedOnly: boolean): Context {
-  const vars = new Map<string, string>();
-  for (const [name, value] of context.vars) {
-    if (!exportedOnly || context.exported.has(name)) vars.set(name, value);
-  }
-  return { vars, exported: new Set(context.exported) };
-}
-
-/** GRUB's start-up variables: the `feature_*` flags a 2.06 build sets, platform, prefix. */
-export function initialContext(configFile: string, platform: 'efi' | 'pc', extra: Record<string, string>): Context {
-  const vars = new Map<string, string>([
-    ['prefix', dirName(configFile)],
-    ['root', ''],
-    ['grub_platform', platform],
-    ['grub_cpu', platform === 'efi' ? 'x86_64' : 'i386'],
-    ['feature_chainloader_bpb', 'y'],
-    ['feature_ntldr', 'y'],
-    ['feature_platform_search_hint', 'y'],
-    ['feature_default_font_path', 'y'],
-    ['feature_all_video_module', 'y'],
-    ['feature_menuentry_id', 'y'],
-    ['feature_menuentry_options', 'y'],
-    ['feature_200_final', 'y'],
-    ['feature_nativedisk_cmd', 'y'],
-    ['feature_timeout_style', 'y'],
-  ]);
-  for (const [name, value] of Object.entries(extra)) vars.set(name, value);
-  return { vars, exported: new Set(['root', 'prefix']) };
 }

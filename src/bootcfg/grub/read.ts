@@ -19,7 +19,8 @@ import {
 } from '../types.js';
 import { grubLoaderCmdline } from './cmdline.js';
 import { looksLikeMemtest } from './commands.js';
-import { GrubInterpreter, initialContext, type Context, type PendingMenuItem } from './evaluate.js';
+import { initialContext, type Context } from './context.js';
+import { GrubInterpreter, type PendingMenuItem } from './evaluate.js';
 import { chooseGrubDefault, type GrubMenuItem } from './menu.js';
 import { parseGrubScript } from './parse.js';
 
