@@ -60,18 +60,22 @@ function computeSkipReason(): string | undefined {
   return missing.length > 0 ? `VM tests need ${missing.join('; ')}` : undefined;
 }
 
-let skipReasonPrinted = false;
-
 /**
  * Options for `test(name, vmTestOptions(), fn)`. Outside CI a machine that cannot boot the
  * guest skips the VM tests; under CI=true they run and fail in `bootVm` with the reason,
  * so a broken CI image cannot pass by skipping everything.
  */
 export function vmTestOptions(): { skip?: string } {
-  const reason = vmSkipReason();
+  return vmTestOptionsFor(vmSkipReason());
+}
+
+const skipReasonsPrinted = new Set<string>();
+
+/** The same rule for another guest (test/vm-arm64): skip for `reason` outside CI, never under CI=true. */
+export function vmTestOptionsFor(reason: string | undefined): { skip?: string } {
   if (!reason || process.env.CI === 'true') return {};
-  if (!skipReasonPrinted) {
-    skipReasonPrinted = true;
+  if (!skipReasonsPrinted.has(reason)) {
+    skipReasonsPrinted.add(reason);
     process.stderr.write(`skipping VM tests: ${reason}\n`);
   }
   return { skip: reason };
@@ -110,10 +114,11 @@ process.on('exit', () => {
   for (const vm of runningVms) vm.kill('SIGKILL');
 });
 
-function runQemu(qemuArgs: string[], timeoutMs: number): Promise<VmRun> {
+/** Runs QEMU (`qemuBinary`, x86_64 by default) until it exits or `timeoutMs` passes, then kills it. */
+export function runQemu(qemuArgs: string[], timeoutMs: number, qemuBinary: string = QEMU_BINARY): Promise<VmRun> {
   const [command, args] = fs.existsSync(SETPRIV_BINARY)
-    ? [SETPRIV_BINARY, ['--pdeathsig', 'KILL', '--', QEMU_BINARY, ...qemuArgs]]
-    : [QEMU_BINARY, qemuArgs];
+    ? [SETPRIV_BINARY, ['--pdeathsig', 'KILL', '--', qemuBinary, ...qemuArgs]]
+    : [qemuBinary, qemuArgs];
   const echoSerial = process.env.KEXEC_TS_VM_VERBOSE === '1';
   return new Promise((resolve, reject) => {
     const startedAt = performance.now();
@@ -135,7 +140,7 @@ function runQemu(qemuArgs: string[], timeoutMs: number): Promise<VmRun> {
       clearTimeout(timer);
       runningVms.delete(vm);
       vm.kill('SIGKILL');
-      reject(new Error(`could not run ${QEMU_BINARY}`, { cause: error }));
+      reject(new Error(`could not run ${qemuBinary}`, { cause: error }));
     });
     vm.on('close', (exitCode) => {
       clearTimeout(timer);
@@ -204,7 +209,7 @@ export function requireMarker(run: VmRun, name: string): string {
   return value;
 }
 
-function findOnPath(binary: string): string | undefined {
+export function findOnPath(binary: string): string | undefined {
   for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(path.delimiter)) {
     const candidate = path.join(dir, binary);
     try {

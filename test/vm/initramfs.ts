@@ -123,10 +123,11 @@ poweroff -f
 /**
  * Writes `outputPath` as base + project + scenario archives: the single -initrd file QEMU needs.
  * Every archive is padded to 512 bytes, so each one after the first starts 4-byte aligned.
+ * `basePath` replaces this guest's base archive (test/vm-arm64 brings an arm64 userland).
  */
-export function writeScenarioInitramfs(outputPath: string, scenario: ScenarioInitramfs): void {
+export function writeScenarioInitramfs(outputPath: string, scenario: ScenarioInitramfs, basePath?: string): void {
   const repoRoot = findRepoRoot();
-  fs.copyFileSync(ensureBaseInitramfs(repoRoot), outputPath);
+  fs.copyFileSync(basePath ?? ensureBaseInitramfs(repoRoot), outputPath);
   if (fs.statSync(outputPath).size % 4 !== 0) throw new Error(`${outputPath}: base archive is not 4-byte aligned`);
   const fd = fs.openSync(outputPath, 'a');
   try {
@@ -141,7 +142,7 @@ export function writeScenarioInitramfs(outputPath: string, scenario: ScenarioIni
   }
 }
 
-function addGuestFile(writer: NewcArchiveWriter, file: GuestFile): void {
+export function addGuestFile(writer: NewcArchiveWriter, file: GuestFile): void {
   if ('hostPath' in file) writer.fileFromHost(file.guestPath, file.hostPath, file.mode);
   else writer.file(file.guestPath, file.content, file.mode ?? 0o644);
 }
@@ -179,7 +180,7 @@ export function ensureBaseInitramfs(repoRoot: string = findRepoRoot()): string {
   return outputPath;
 }
 
-const BASE_DIRECTORIES: ReadonlyArray<readonly [string, number]> = [
+export const BASE_DIRECTORIES: ReadonlyArray<readonly [string, number]> = [
   ['/bin', 0o755], ['/sbin', 0o755], ['/usr/bin', 0o755], ['/usr/sbin', 0o755], ['/etc', 0o755],
   ['/dev', 0o755], ['/proc', 0o555], ['/sys', 0o555], ['/tmp', 0o1777], ['/root', 0o700],
   ['/run', 0o755], ['/mnt', 0o755], ['/fixtures', 0o755], [GUEST_PROJECT_DIR, 0o755],
@@ -214,8 +215,11 @@ function baseInitramfsFiles(repoRoot: string): GuestFile[] {
   return files;
 }
 
-/** A newc archive with busybox and an /init that reports the second kernel's command line. */
-export function secondStageInitrd(): Buffer {
+/**
+ * A newc archive with busybox and an /init that reports the second kernel's command line.
+ * `busyboxPath`: a static busybox for the second kernel's arch (the host's by default).
+ */
+export function secondStageInitrd(busyboxPath: string = HOST_BUSYBOX_PATH): Buffer {
   const temporary = fs.mkdtempSync(path.join(os.tmpdir(), 'kexec-ts-second-initrd-'));
   const archivePath = path.join(temporary, 'second-initrd.cpio');
   const fd = fs.openSync(archivePath, 'w');
@@ -223,7 +227,7 @@ export function secondStageInitrd(): Buffer {
     const writer = new NewcArchiveWriter(fd);
     for (const directory of ['/bin', '/proc', '/dev']) writer.directory(directory);
     writer.characterDevice('/dev/console', 0o600, 5, 1);
-    writer.fileFromHost('/bin/busybox', HOST_BUSYBOX_PATH, 0o755);
+    writer.fileFromHost('/bin/busybox', busyboxPath, 0o755);
     writer.file('/init', secondStageInitScript(), 0o755);
     writer.finish();
     return fs.readFileSync(archivePath);
@@ -234,7 +238,7 @@ export function secondStageInitrd(): Buffer {
 }
 
 /** Files (relative to the repo) of the packages in dependencies/optionalDependencies, recursively. */
-function runtimeNodeModules(repoRoot: string): string[] {
+export function runtimeNodeModules(repoRoot: string): string[] {
   const seen = new Set<string>();
   const pending = [repoRoot];
   const files: string[] = [];
@@ -277,7 +281,7 @@ function filesUnder(root: string, relativeDir: string): string[] {
 }
 
 /** Cheap: host files by path, size and mtime; generated files by content. */
-function baseInputsKey(files: GuestFile[]): string {
+export function baseInputsKey(files: GuestFile[]): string {
   const hash = createHash('sha256').update(`layout ${BASE_LAYOUT_VERSION}\n`);
   for (const file of files) {
     hash.update(`${file.guestPath}\0${file.mode ?? ''}\0`);
