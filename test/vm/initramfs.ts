@@ -105,6 +105,9 @@ echo KTS-GUEST-READY
 sh ${GUEST_SCENARIO_PATH}
 echo "KTS-SCENARIO-EXIT:$?"
 echo KTS-GUEST-DONE
+# What userspace wrote to the console may still sit in the UART's buffer; poweroff -f would
+# drop it. A second lets it drain (seen: the last JSON line lost on a loaded machine).
+sleep 1
 poweroff -f
 `;
 }
@@ -116,6 +119,7 @@ export PATH=/bin
 mount -t proc proc /proc
 echo KTS-${SECOND_KERNEL_UP_MARKER}
 echo "KTS-${SECOND_KERNEL_CMDLINE_MARKER}:$(cat /proc/cmdline)"
+sleep 1
 poweroff -f
 `;
 }
