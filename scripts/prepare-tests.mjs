@@ -13,8 +13,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ensureForeignArchFixtures } from './fixtures/foreign-arch.mjs';
+import { ensureDebianBinaryFixtures } from './fixtures/debian-binaries.mjs';
 import { ensureUkiFixtures } from './fixtures/uki.mjs';
+import { ensureCodecSamples } from './fixtures/codec-samples.mjs';
 import { ensureArm64Guest } from './fixtures/arm64-guest.mjs';
 import { ensureArm64Kernel } from './fixtures/arm64-kernel.mjs';
 import { ensureBootcfgFixtures } from './fixtures/bootcfg.mjs';
@@ -38,6 +39,12 @@ export const REQUIRED_DEBIAN_PACKAGES = [
   { name: 'bc', why: 'the kernel build computes constants with it' },
   { name: 'libssl-dev', why: "the kernel build's host tools (certificate and signing helpers)" },
   { name: 'libelf-dev', why: "the kernel build's host tools (ELF handling)" },
+  { name: 'gzip', why: 'gzip -9: the gzip codec sample (test/image/codecs.test.ts)' },
+  { name: 'bzip2', why: 'bzip2 -9: the bzip2 codec sample' },
+  { name: 'xz-utils', why: 'lzma -9 and xz --x86 (as scripts/xz_wrap.sh): the lzma and xz codec samples' },
+  { name: 'lzop', why: 'lzop -9: the lzo codec sample' },
+  { name: 'lz4', why: "lz4 -dc decompresses Debian's bzImage payload; lz4 -l -9 makes the lz4 sample" },
+  { name: 'zstd', why: 'zstd -22 --ultra: the zstd codec sample' },
   { name: 'grub-common', why: "grub-mkconfig's /etc/grub.d scripts, grub-editenv and grub-script-check, run over a scratch /boot for the bootcfg fixtures" },
   { name: 'grub2-common', why: 'grub-mkconfig itself, for the bootcfg fixtures' },
   { name: 'systemd', why: "kernel-install and its 90-loaderentry plugin write the bootcfg fixtures' BLS entries" },
@@ -307,8 +314,9 @@ function main() {
   ensureNodeModules();
   ensureDebianPackages();
   ensureCloudKernel();
-  ensureForeignArchFixtures(kexecTsCacheDir());
+  ensureDebianBinaryFixtures(kexecTsCacheDir());
   ensureUkiFixtures(kexecTsCacheDir());
+  ensureCodecSamples(kexecTsCacheDir());
   ensureArm64Guest(kexecTsCacheDir());
   ensureArm64Kernel(kexecTsCacheDir());
   ensureBootcfgFixtures(kexecTsCacheDir());

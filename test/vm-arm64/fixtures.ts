@@ -1,7 +1,7 @@
 // Where scripts/prepare-tests.mjs leaves what the arm64 guest needs (see test/fixtures/PROVENANCE.md):
 //   arm64-kernel/  the kernel built with KEXEC_FILE=y (scripts/fixtures/arm64-kernel.mjs)
 //   arm64-guest/   busybox, Node, libraries and koffi for arm64 (scripts/fixtures/arm64-guest.mjs)
-//   foreign-arch/  Debian's own arm64 kernel and config (scripts/fixtures/foreign-arch.mjs)
+//   foreign-arch/  Debian's own arm64 kernel and config (scripts/fixtures/debian-binaries.mjs)
 // Each lookup answers undefined when the piece is missing or incomplete.
 import fs from 'node:fs';
 import path from 'node:path';
