@@ -2,8 +2,8 @@ import type { InspectedImage } from '../image/detect.js';
 import { PROGRAM_HEADER_TYPES } from '../image/elf/layout.js';
 
 /** `inspect`'s text: what the file is, then the header fields a person asks about, aligned. */
-export function describeImage(path: string, sizeBytes: number, image: InspectedImage): string[] {
-  const rows = rowsFor(image);
+export function describeImage(path: string, sizeBytes: number, image: InspectedImage, extraRows: ReadonlyArray<[string, string]> = []): string[] {
+  const rows = [...rowsFor(image), ...extraRows];
   const width = Math.max(...rows.map(([label]) => label.length));
   return [`${path}: ${headline(image)} (${sizeBytes} bytes)`, ...rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`)];
 }
@@ -26,6 +26,8 @@ function headline(image: InspectedImage): string {
       return `Unified Kernel Image (${image.uki.pe.machineName ?? 'unknown machine'})${image.uki.osRelease?.fields.PRETTY_NAME ? `: ${image.uki.osRelease.fields.PRETTY_NAME}` : ''}`;
     case 'pe':
       return `PE/COFF ${image.pe.subsystemName ?? 'image'} for ${image.pe.machineName ?? 'an unknown machine'}`;
+    case 'compressed':
+      return `${image.codec}-compressed data`;
   }
 }
 
@@ -51,7 +53,7 @@ function rowsFor(image: InspectedImage): Array<[string, string]> {
         ['pref_address', hex(bz.header.pref_address)],
         ['init_size', `${bz.header.init_size} bytes`],
         ['cmdline_size', `${bz.cmdlineSize}`],
-        ['payload', bz.payload ? `${bz.payload.length} bytes at ${hex(bz.payload.offset)}` : '(protocol < 2.08)'],
+        ['payload', bz.payload ? `${bz.payload.length} bytes at ${hex(bz.payload.offset)}, ${bz.payload.codec ?? 'unknown'}-compressed` : '(protocol < 2.08)'],
         ...(bz.kernelInfo ? [['kernel_info', `setup_type_max ${hex(bz.kernelInfo.setupTypeMax)}`] as [string, string]] : []),
       ];
     }
@@ -92,5 +94,7 @@ function rowsFor(image: InspectedImage): Array<[string, string]> {
     }
     case 'pe':
       return [['sections', image.pe.sections.map((section) => section.name).join(', ')]];
+    case 'compressed':
+      return [];
   }
 }

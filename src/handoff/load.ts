@@ -2,8 +2,9 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode, ValidationError } from '../errors.js';
 import type { AddonFile } from '../image/uki/index.js';
+import type { ProgressListener } from '../image/codecs/index.js';
 import { LIMITS } from '../limits.js';
-import { KEXEC_FILE_NO_INITRAMFS, KEXEC_FILE_ON_CRASH, kernelArchOf } from '../syscall/numbers.js';
+import { KEXEC_FILE_DEBUG, KEXEC_FILE_FLAG_SINCE, KEXEC_FILE_NO_INITRAMFS, KEXEC_FILE_ON_CRASH, kernelArchOf, releaseAtLeast } from '../syscall/numbers.js';
 import { validateCmdline } from './cmdline.js';
 import type { FailedCall } from './explain.js';
 import { callWithKernelLog, hostEnvironment, type HandoffEnvironment } from './environment.js';
@@ -25,6 +26,13 @@ export interface LoadOptions {
   readonly crash?: boolean;
   /** A multi-profile UKI's profile (@N), 0 by default. */
   readonly ukiProfile?: number;
+  /**
+   * Ask the kernel to log how it places the segments (KEXEC_FILE_DEBUG). Sent only to kernels
+   * that know the flag (6.8+); older ones would refuse the whole load with EINVAL.
+   */
+  readonly kernelDebug?: boolean;
+  /** Told how decompressing a compressed image advances (compressed bytes read, bytes produced). */
+  readonly onProgress?: ProgressListener;
   /**
    * Skip kexec-ts's own look at the kernel image: no format check and no unpacking; the file
    * goes to the kernel as it is (for formats newer than kexec-ts). The file checks still run.
@@ -62,7 +70,7 @@ export async function load(options: LoadOptions, env: HandoffEnvironment = hostE
   const keep = (image: OpenedImage) => (toClose.push(image), image);
   try {
     const kernelFile = keep(openImage(options.kernel, 'kernel'));
-    const plan = options.skipPreflight === true ? undefined : planFor(kernelFile, options, env);
+    const plan = options.skipPreflight === true ? undefined : await planFor(kernelFile, options, env);
     const cmdline = options.cmdline ?? plan?.imageCmdline;
     if (cmdline === undefined) {
       throw new ValidationError(ErrorCode.CMDLINE_MISSING, `No command line given, and ${options.kernel} carries none of its own.`, {
@@ -85,7 +93,7 @@ export async function load(options: LoadOptions, env: HandoffEnvironment = hostE
           ? onlyPart
           : keep(initrdParts.length === 1 ? memfdFromBytes(onlyPart as { path: string; bytes: Uint8Array }, 'initrd', env.syscalls) : concatenateInitrds(initrdParts, env.syscalls));
 
-    const flags = (crash ? KEXEC_FILE_ON_CRASH : 0) | (initrd === undefined ? KEXEC_FILE_NO_INITRAMFS : 0);
+    const flags = (crash ? KEXEC_FILE_ON_CRASH : 0) | (initrd === undefined ? KEXEC_FILE_NO_INITRAMFS : 0) | (options.kernelDebug === true ? debugFlag(env, notes) : 0);
     const call: FailedCall = { operation: crash ? 'crash-load' : 'load', kernelPath: options.kernel, ...(initrd !== undefined ? { initrdPath: initrd.path } : {}) };
     let durationMs = 0;
     const kernelLog = callWithKernelLog(env, call, () => {
@@ -100,12 +108,13 @@ export async function load(options: LoadOptions, env: HandoffEnvironment = hostE
   }
 }
 
-function planFor(kernelFile: OpenedImage, options: LoadOptions, env: HandoffEnvironment): KernelPlan {
+function planFor(kernelFile: OpenedImage, options: LoadOptions, env: HandoffEnvironment): Promise<KernelPlan> {
   const bytes = readWholeImage(kernelFile);
   let facts: ReturnType<HandoffEnvironment['readFacts']> | undefined;
   return planKernel(bytes, options.kernel, {
     ...(options.ukiProfile !== undefined ? { ukiProfile: options.ukiProfile } : {}),
     addons: readAddons(kernelFile.realPath),
+    ...(options.onProgress !== undefined ? { onProgress: options.onProgress } : {}),
     get signaturesEnforced() {
       facts ??= env.readFacts();
       return (facts.lockdown !== undefined && facts.lockdown !== 'none') || facts.secureBoot === true;
@@ -138,6 +147,13 @@ function readAddons(realPath: string): AddonFile[] {
     }
   }
   return addons;
+}
+
+function debugFlag(env: HandoffEnvironment, notes: string[]): number {
+  const release = env.readFacts().kernelRelease;
+  if (releaseAtLeast(release, KEXEC_FILE_FLAG_SINCE.KEXEC_FILE_DEBUG!) === true) return KEXEC_FILE_DEBUG;
+  notes.push(`KEXEC_FILE_DEBUG not sent: the running kernel (${release ?? 'release unknown'}) is older than 6.8 and would refuse the load for an unknown flag`);
+  return 0;
 }
 
 function describe(image: OpenedImage): FileDescription {

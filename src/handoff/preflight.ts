@@ -103,5 +103,7 @@ function describeFormat(image: InspectedImage): string {
       return 'a Unified Kernel Image (kexec-ts unpacks its .linux, .initrd and .cmdline when preflight is on)';
     case 'pe':
       return `a PE/COFF ${image.pe.subsystemName ?? 'image'} without a Linux kernel header`;
+    case 'compressed':
+      return `${image.codec}-compressed data that does not decompress to a kernel`;
   }
 }

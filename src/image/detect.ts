@@ -2,6 +2,7 @@ import { ErrorCode, ParseError } from '../errors.js';
 import { parseArm64Image, probeArm64Image, type Arm64Image } from './arm64/parse.js';
 import { parseBzImage, probeBzImage, type BzImage } from './bzimage/parse.js';
 import { detectInitrdKind, type InitrdKind } from './cpio.js';
+import { detectCodec, type Codec } from './codecs/index.js';
 import { parseElf, probeElf, type ElfImage } from './elf/parse.js';
 import { parseRiscvImage, probeRiscvImage, type RiscvImage } from './riscv/parse.js';
 import { parseZboot, probeZboot, type ZbootImage } from './zboot/parse.js';
@@ -17,7 +18,8 @@ export type InspectedImage =
   | { readonly format: 'riscv-image'; readonly image: RiscvImage }
   | { readonly format: 'pe'; readonly pe: PeImage }
   | { readonly format: 'elf'; readonly elf: ElfImage }
-  | { readonly format: 'initrd'; readonly kind: InitrdKind };
+  | { readonly format: 'initrd'; readonly kind: InitrdKind }
+  | { readonly format: 'compressed'; readonly codec: Codec };
 
 export type ImageFormat = InspectedImage['format'];
 
@@ -46,6 +48,12 @@ const PROBES: readonly Probe[] = [
     description: 'initramfs (cpio) or initrd filesystem image',
     probe: (head) => detectInitrdKind(head) !== undefined,
     parse: (bytes) => ({ format: 'initrd', kind: detectInitrdKind(bytes)! }),
+  },
+  {
+    format: 'compressed',
+    description: 'compressed data (gzip, bzip2, lzma, xz, lzo, lz4, zstd)',
+    probe: (head) => detectCodec(head) !== undefined,
+    parse: (bytes) => ({ format: 'compressed', codec: detectCodec(bytes)! }),
   },
 ];
 

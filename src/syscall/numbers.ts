@@ -47,6 +47,25 @@ export function kernelArchOf(nodeArch: string): KernelArch | undefined {
 export const KEXEC_FILE_UNLOAD = 0x00000001;
 export const KEXEC_FILE_ON_CRASH = 0x00000002;
 export const KEXEC_FILE_NO_INITRAMFS = 0x00000004;
+/** Linux 6.8+: the kernel prints what it does with the segments (kexec_dprintk). */
+export const KEXEC_FILE_DEBUG = 0x00000008;
+
+/**
+ * The first kernel release that knows each optional flag. kexec_file_load refuses any flag it
+ * does not know with EINVAL ("flags != (flags & KEXEC_FILE_FLAGS)" in kernel/kexec_file.c), so
+ * such a flag is sent only to a kernel at least this new.
+ */
+export const KEXEC_FILE_FLAG_SINCE: Readonly<Record<string, readonly [major: number, minor: number]>> = {
+  KEXEC_FILE_DEBUG: [6, 8],
+};
+
+/** Whether a kernel release string ("6.1.0-26-amd64") is at least major.minor. */
+export function releaseAtLeast(release: string | undefined, [major, minor]: readonly [number, number]): boolean | undefined {
+  const match = release === undefined ? null : /^(\d+)\.(\d+)/.exec(release);
+  if (match === null) return undefined;
+  const [releaseMajor, releaseMinor] = [Number(match[1]), Number(match[2])];
+  return releaseMajor > major || (releaseMajor === major && releaseMinor >= minor);
+}
 
 // include/uapi/linux/reboot.h
 export const LINUX_REBOOT_MAGIC1 = 0xfee1dead;

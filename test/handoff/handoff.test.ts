@@ -10,6 +10,7 @@ import { exec, load, unload, type HandoffEnvironment } from '../../src/handoff/h
 import type { MachineFacts } from '../../src/handoff/machine-facts.js';
 import { hostSyscalls, type KexecSyscalls } from '../../src/syscall/index.js';
 import {
+  KEXEC_FILE_DEBUG,
   KEXEC_FILE_NO_INITRAMFS,
   KEXEC_FILE_ON_CRASH,
   KEXEC_FILE_UNLOAD,
@@ -241,4 +242,14 @@ test('under systemd, exec hands off through `systemctl kexec` and does not reboo
     process.env.PATH = originalPath;
     delete process.env.FAKE_SYSTEMCTL_EXIT;
   }
+});
+
+test('KEXEC_FILE_DEBUG goes only to kernels that know it (6.8+); older ones get a note instead of EINVAL', async () => {
+  const newer = recorder({ facts: { kernelRelease: '6.12.9-amd64' } });
+  await load({ kernel, skipPreflight: true, cmdline: '', kernelDebug: true }, newer.env);
+  assert.equal(newer.loads[0]!.flags & KEXEC_FILE_DEBUG, KEXEC_FILE_DEBUG);
+  const older = recorder({ facts: { kernelRelease: '6.1.0-56-cloud-amd64' } });
+  const result = await load({ kernel, skipPreflight: true, cmdline: '', kernelDebug: true }, older.env);
+  assert.equal(older.loads[0]!.flags & KEXEC_FILE_DEBUG, 0);
+  assert.match(result.notes.join('\n'), /KEXEC_FILE_DEBUG not sent: the running kernel \(6\.1\.0-56-cloud-amd64\) is older than 6\.8/);
 });

@@ -1,8 +1,15 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { parseAuthenticode, probePe } from '../../image/pe/index.js';
+import { KEXEC_RELEVANT_OPTIONS, parseKernelConfig } from '../../image/kernel-config.js';
+import { decompress } from '../../image/codecs/index.js';
+import { parseElf } from '../../image/elf/parse.js';
+import { extractEmbeddedConfig } from '../../image/ikconfig.js';
 import { parseArgs } from 'node:util';
 import { ErrorCode, ParseError, UsageError, ValidationError } from '../../errors.js';
 import { preflightKernel } from '../../handoff/preflight.js';
 import { planKernel } from '../../handoff/plan-kernel.js';
+import { progressOnTerminal } from '../progress.js';
 import { inspect, type InspectedImage } from '../../image/detect.js';
 import { LIMITS } from '../../limits.js';
 import { kernelArchOf, type KernelArch } from '../../syscall/numbers.js';
@@ -34,13 +41,40 @@ async function run(args: string[], output: CommandOutput): Promise<number> {
     image = error;
   }
   // Judge what the kernel would actually get: for a UKI, its .linux.
-  const plan = planKernel(bytes, path);
+  const plan = await planKernel(bytes, path, { onProgress: progressOnTerminal(output, 'decompressing') });
   const verdict = loadableVerdict(plan.image, arch, path);
   if (plan.replacement !== undefined && verdict.loadable) verdict.because += ` (after kexec-ts unpacks it: ${plan.notes[0]})`;
+  const signature = signatureSummary(bytes);
+  // A UKI's kernel carries its own signature, which is what the kernel checks after unpacking.
+  const innerSignature = plan.replacement !== undefined ? signatureSummary(plan.replacement.bytes) : undefined;
+  const kernelBytes = plan.replacement?.bytes ?? bytes;
+  const payload = await inspectPayload(plan.image, kernelBytes, progressOnTerminal(output, 'decompressing the payload'));
+  const config = payload?.embeddedConfig ?? configBeside(path, plan.image);
   if (output.json) {
-    writeJson(output, { ok: true, command: 'inspect', path, sizeBytes: bytes.length, image: image instanceof ParseError ? null : image, parseError: image instanceof ParseError ? { code: image.code, message: image.message, offset: image.offset, field: image.field } : null, loadable: verdict });
+    writeJson(output, {
+      ok: true,
+      command: 'inspect',
+      path,
+      sizeBytes: bytes.length,
+      image: image instanceof ParseError ? null : image,
+      parseError: image instanceof ParseError ? { code: image.code, message: image.message, offset: image.offset, field: image.field } : null,
+      signature,
+      unpacked: plan.replacement === undefined ? null : { path: plan.replacement.path, sizeBytes: plan.replacement.bytes.length, image: plan.image instanceof ParseError ? null : plan.image, signature: innerSignature ?? null, notes: plan.notes },
+      payload: payload === undefined ? null : { ...payload, embeddedConfig: undefined },
+      kernelConfig: config ?? null,
+      loadable: verdict,
+    });
   } else {
-    const lines = image instanceof ParseError ? [`${path}: ${image.message}`] : describeImage(path, bytes.length, image);
+    const signatureRow = (summary: SignatureSummary | undefined): Array<[string, string]> => (summary === undefined ? [] : [['signature', describeSignature(summary)]]);
+    const lines = image instanceof ParseError ? [`${path}: ${image.message}`] : describeImage(path, bytes.length, image, signatureRow(signature));
+    for (const note of plan.notes) lines.push(`  note: ${note}`);
+    if (plan.replacement !== undefined && !(plan.image instanceof ParseError)) {
+      lines.push('', ...describeImage(plan.replacement.path, plan.replacement.bytes.length, plan.image, signatureRow(innerSignature)));
+    }
+    if (payload !== undefined) {
+      lines.push('', `payload: ${payload.codec}, ${payload.compressedBytes} -> ${payload.decompressedBytes} bytes, ${payload.content}`);
+    }
+    if (config !== undefined) lines.push('', `kernel config (${config.source}):`, ...Object.entries(config.options).map(([name, value]) => `  ${name}=${value}`));
     lines.push('', `loadable here${arch !== undefined ? ` (${arch})` : ''}: ${verdict.loadable ? 'yes' : 'no'}, because ${verdict.because}`);
     output.out(`${lines.join('\n')}\n`);
   }
@@ -61,7 +95,7 @@ function loadableVerdict(image: InspectedImage | ParseError, arch: KernelArch | 
 }
 
 function describeKind(image: InspectedImage): string {
-  return { bzImage: 'a 64-bit bzImage', 'arm64-image': 'an arm64 Image', 'riscv-image': 'a RISC-V Image', elf: 'an ELF vmlinux', zboot: 'an EFI zboot image', initrd: 'an initrd', uki: 'a Unified Kernel Image', pe: 'a PE image' }[image.format];
+  return { bzImage: 'a 64-bit bzImage', 'arm64-image': 'an arm64 Image', 'riscv-image': 'a RISC-V Image', elf: 'an ELF vmlinux', zboot: 'an EFI zboot image', initrd: 'an initrd', uki: 'a Unified Kernel Image', pe: 'a PE image', compressed: 'compressed data' }[image.format];
 }
 
 /** Reads FILE whole, as kexec would, refusing what kexec_file_load would refuse for size. */
@@ -90,3 +124,106 @@ function readFileBounded(path: string): Uint8Array {
 }
 
 export const command: Command = { usage, run };
+
+interface SignatureSummary {
+  readonly status: 'unsigned' | 'signed' | 'malformed';
+  readonly signers: ReadonlyArray<{ subject: string | undefined; issuer: string | undefined; signatureVerifies: boolean | undefined }>;
+  /** Whether every signature's image digest matches these bytes. */
+  readonly digestMatches: boolean | undefined;
+}
+
+/** The Authenticode signature of a PE image (an EFI-stub kernel, a UKI); undefined for other files. */
+function signatureSummary(bytes: Uint8Array): SignatureSummary | undefined {
+  if (!probePe(bytes)) return undefined;
+  try {
+    const authenticode = parseAuthenticode(bytes);
+    return {
+      status: authenticode.status,
+      signers: authenticode.signatures.flatMap((signature) => signature.signers.map(({ subject, issuer, signatureVerifies }) => ({ subject, issuer, signatureVerifies }))),
+      digestMatches: authenticode.signatures.length === 0 ? undefined : authenticode.signatures.every((signature) => signature.digestMatches),
+    };
+  } catch (error) {
+    if (error instanceof ParseError) return { status: 'malformed', signers: [], digestMatches: undefined };
+    throw error;
+  }
+}
+
+function describeSignature(signature: SignatureSummary): string {
+  if (signature.status !== 'signed') return signature.status === 'unsigned' ? 'none (unsigned)' : 'present but unreadable';
+  const who = signature.signers.map((signer) => `${signer.subject ?? 'unknown signer'} (issued by ${signer.issuer ?? 'unknown'})`).join('; ');
+  return `Authenticode, signed by ${who}; image digest ${signature.digestMatches ? 'matches' : 'does NOT match (modified after signing)'}`;
+}
+
+/**
+ * The kernel's build configuration where distributions keep it: /boot/config-RELEASE beside
+ * /boot/vmlinuz-RELEASE. The release comes from the file name or the bzImage's version string.
+ */
+function configBeside(path: string, image: InspectedImage | ParseError): { source: string; options: Record<string, string> } | undefined {
+  const fromName = /vmlinu[xz]-(.+)$/.exec(basename(path))?.[1];
+  const fromHeader = !(image instanceof ParseError) && image.format === 'bzImage' ? image.bzImage.kernelVersion?.split(' ')[0] : undefined;
+  for (const release of [fromName, fromHeader]) {
+    if (release === undefined) continue;
+    const candidate = join(dirname(path), `config-${release}`);
+    let text: string;
+    try {
+      text = readFileSync(candidate, 'utf8');
+    } catch {
+      continue;
+    }
+    const config = parseKernelConfig(text);
+    return { source: candidate, options: Object.fromEntries(KEXEC_RELEVANT_OPTIONS.flatMap((name) => (config.options.has(name) ? [[name, config.options.get(name)!]] : []))) };
+  }
+  return undefined;
+}
+
+interface PayloadSummary {
+  readonly codec: string;
+  readonly compressedBytes: number;
+  readonly decompressedBytes: number;
+  /** What the decompressed payload is (for x86: the ELF vmlinux). */
+  readonly content: string;
+  readonly embeddedConfig: { source: string; options: Record<string, string> } | undefined;
+}
+
+/**
+ * Decompresses a bzImage's payload (the real vmlinux inside) and looks in it for an embedded
+ * config (IKCONFIG); a plain arm64/RISC-V Image is searched as it is. Debian's kernels embed no
+ * config; the decompression also proves the payload intact.
+ */
+async function inspectPayload(image: InspectedImage | ParseError, kernel: Uint8Array, onProgress: ((inBytes: number, outBytes: number) => void) | undefined): Promise<PayloadSummary | undefined> {
+  if (image instanceof ParseError) return undefined;
+  let codec = 'none';
+  let compressedBytes = kernel.length;
+  let decompressed = kernel;
+  if (image.format === 'bzImage') {
+    const payload = image.bzImage.payload;
+    if (payload?.codec === undefined) return undefined;
+    codec = payload.codec;
+    compressedBytes = payload.length;
+    decompressed = await decompress(payload.codec, kernel.subarray(payload.offset, payload.offset + payload.length), {
+      maxOutputBytes: LIMITS.kernelPayloadBytes,
+      ...(onProgress !== undefined ? { onProgress } : {}),
+    });
+  } else if (image.format !== 'arm64-image' && image.format !== 'riscv-image') {
+    return undefined;
+  }
+  let content = 'not an ELF file';
+  try {
+    const elf = parseElf(decompressed);
+    content = `ELF${elf.class} ${elf.machineName} vmlinux, entry 0x${elf.entry.toString(16)}, ${elf.programHeaders.length} program headers`;
+  } catch (error) {
+    if (!(error instanceof ParseError)) throw error;
+    if (image.format !== 'bzImage') content = 'the plain kernel image';
+  }
+  const embedded = extractEmbeddedConfig(decompressed);
+  return {
+    codec,
+    compressedBytes,
+    decompressedBytes: decompressed.length,
+    content,
+    embeddedConfig:
+      embedded === undefined
+        ? undefined
+        : { source: 'embedded in the kernel (IKCONFIG)', options: Object.fromEntries(KEXEC_RELEVANT_OPTIONS.flatMap((name) => (embedded.options.has(name) ? [[name, embedded.options.get(name)!]] : []))) },
+  };
+}

@@ -5,9 +5,10 @@ import { reusableCmdline } from '../../handoff/cmdline.js';
 import { load } from '../../handoff/handoff.js';
 import { ExitCode } from '../exit-codes.js';
 import { writeJson, type CommandOutput } from '../output.js';
+import { progressOnTerminal } from '../progress.js';
 import type { Command } from '../cli.js';
 
-const usage = `Usage: kexec-ts load KERNEL [--initrd FILE]... [--append CMDLINE] [--reuse-cmdline] [--crash] [--uki-profile N] [--no-preflight] [--json]
+const usage = `Usage: kexec-ts load KERNEL [--initrd FILE]... [--append CMDLINE] [--reuse-cmdline] [--crash] [--uki-profile N] [--kernel-debug] [--no-preflight] [--json]
 Loads KERNEL for a later 'kexec-ts exec' (or, with --crash, as the kdump kernel run on panic).
   --initrd FILE      initramfs for the new kernel; give it again to add more: they are
                      concatenated in order into one (the kernel unpacks them all)
@@ -15,6 +16,8 @@ Loads KERNEL for a later 'kexec-ts exec' (or, with --crash, as the kdump kernel 
   --reuse-cmdline    this boot's /proc/cmdline without BOOT_IMAGE= and initrd=; --append adds to it
   --crash            load as the crash kernel (needs a crashkernel= reservation)
   --uki-profile N    boot profile @N of a multi-profile Unified Kernel Image (default 0)
+  --kernel-debug     have the kernel log how it places the segments (KEXEC_FILE_DEBUG, Linux 6.8+;
+                     left out, with a note, on older kernels, which would refuse the load)
   --no-preflight     pass the file as it is: no format check, no unpacking; let the kernel decide
 A Unified Kernel Image is unpacked: its .linux is loaded, its .ucode and .initrd go before any
 --initrd, and its .cmdline (with addons from FILE.extra.d/) is used unless --append or
@@ -31,6 +34,7 @@ async function run(args: string[], output: CommandOutput): Promise<number> {
       crash: { type: 'boolean' },
       'no-preflight': { type: 'boolean' },
       'uki-profile': { type: 'string' },
+      'kernel-debug': { type: 'boolean' },
     },
   });
   if (positionals.length !== 1) throw new UsageError(`load takes one KERNEL file, got ${positionals.length}.\n${usage}`);
@@ -46,6 +50,8 @@ async function run(args: string[], output: CommandOutput): Promise<number> {
     ...(values['uki-profile'] !== undefined ? { ukiProfile: parseProfile(values['uki-profile']) } : {}),
     crash: values.crash === true,
     skipPreflight: values['no-preflight'] === true,
+    kernelDebug: values['kernel-debug'] === true,
+    ...withProgress(progressOnTerminal(output, 'decompressing the kernel')),
   });
   if (output.json) {
     writeJson(output, { ok: true, command: 'load', ...result });
@@ -66,4 +72,8 @@ export const command: Command = { usage, run };
 function parseProfile(text: string): number {
   if (!/^@?\d+$/.test(text)) throw new UsageError(`--uki-profile takes a profile number (0, 1, ... or @1), not '${text}'.`);
   return Number(text.replace(/^@/, ''));
+}
+
+function withProgress(listener: ((inBytes: number, outBytes: number) => void) | undefined) {
+  return listener === undefined ? {} : { onProgress: listener };
 }

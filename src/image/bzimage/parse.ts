@@ -1,5 +1,6 @@
 import { ByteView } from '../../binary/byte-view.js';
 import { ErrorCode, ParseError } from '../../errors.js';
+import { detectCodec, type Codec } from '../codecs/index.js';
 import {
   BOOT_FLAG,
   KERNEL_INFO_MAGIC,
@@ -39,8 +40,8 @@ export interface BzImage {
   readonly relocatable: boolean;
   /** Longest command line the kernel accepts, without the NUL (cmdline_size; 255 before protocol 2.06). */
   readonly cmdlineSize: number;
-  /** The compressed kernel inside, as a file range; undefined before protocol 2.08. */
-  readonly payload: { readonly offset: number; readonly length: number } | undefined;
+  /** The compressed kernel inside (a file range) and its codec, from its magic; undefined before protocol 2.08. */
+  readonly payload: { readonly offset: number; readonly length: number; readonly codec: Codec | undefined } | undefined;
   readonly kernelInfo: { readonly size: number; readonly sizeTotal: number; readonly setupTypeMax: number } | undefined;
   /** An EFI stub: "MZ" at 0, so the file is also a PE image (and may carry a signature). */
   readonly hasEfiStub: boolean;
@@ -113,8 +114,9 @@ function readPayload(view: ByteView, header: SetupHeader, protectedModeOffset: n
   if (!view.has(offset, length)) {
     throw new ParseError(ErrorCode.FORMAT_TRUNCATED, FORMAT, `the payload (${length} bytes at ${offset}) runs past the end of the file (${view.length})`, { offset: 0x248, field: 'payload_offset' });
   }
-  if (length === 0) warnings.push({ code: 'PAYLOAD_EMPTY', message: 'payload_length is 0', offset: 0x24c });
-  return { offset, length };
+  const codec = detectCodec(view.slice(offset, Math.min(length, 16), 'payload'));
+  if (codec === undefined) warnings.push({ code: 'PAYLOAD_CODEC_UNKNOWN', message: 'the payload starts with no known compression magic', offset });
+  return { offset, length, codec };
 }
 
 function readKernelVersion(view: ByteView, pointer: number, warnings: Array<{ code: string; message: string; offset?: number }>): string | undefined {

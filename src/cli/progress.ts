@@ -1,0 +1,35 @@
+import cliProgress from 'cli-progress';
+import type { CommandOutput } from './output.js';
+
+/** Only work that lasts longer than this gets a progress bar: a quick step should print nothing. */
+const SHOW_AFTER_MS = 500;
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(0)} KiB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+}
+
+/**
+ * A progress listener that draws a bar on stderr once the work has taken more than a moment:
+ * bytes produced and the rate. Nothing at all when stderr is not a terminal or --json is on,
+ * so scripts and logs see only the result. Call the returned listener with (inBytes, outBytes).
+ */
+export function progressOnTerminal(output: CommandOutput, label: string): ((inBytes: number, outBytes: number) => void) | undefined {
+  if (output.json || !process.stderr.isTTY) return undefined;
+  const startedAt = performance.now();
+  let bar: cliProgress.SingleBar | undefined;
+  process.once('exit', () => bar?.stop());
+  return (_inBytes, outBytes) => {
+    const elapsedMs = performance.now() - startedAt;
+    if (bar === undefined) {
+      if (elapsedMs < SHOW_AFTER_MS) return;
+      bar = new cliProgress.SingleBar(
+        { format: `${label} {produced} at {rate}`, stream: process.stderr, hideCursor: true, clearOnComplete: true },
+        cliProgress.Presets.shades_classic,
+      );
+      bar.start(0, 0, { produced: '', rate: '' });
+    }
+    const rate = outBytes / Math.max(elapsedMs / 1000, 0.001);
+    bar.update(0, { produced: formatBytes(outBytes), rate: `${formatBytes(rate)}/s` });
+  };
+}
