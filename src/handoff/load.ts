@@ -9,9 +9,10 @@ import { validateCmdline } from './cmdline.js';
 import type { FailedCall } from './explain.js';
 import { callWithKernelLog, hostEnvironment, type HandoffEnvironment } from './environment.js';
 import { concatenateInitrds, memfdFromBytes, type InitrdPart } from './memfd-image.js';
-import { closeImage, openImage, readWholeImage, type OpenedImage } from './open-image.js';
+import { closeImage, openImage, readHead, readWholeImage, type OpenedImage } from './open-image.js';
 import { planKernel, type KernelPlan } from './plan-kernel.js';
-import { preflightKernel } from './preflight.js';
+import { preflightInitrd, preflightKernel } from './preflight.js';
+import { detectCodec } from '../image/codecs/index.js';
 
 export interface LoadOptions {
   readonly kernel: string;
@@ -39,6 +40,9 @@ export interface LoadOptions {
    */
   readonly skipPreflight?: boolean;
 }
+
+/** Enough of an initrd to tell cpio, a compressed archive, or a filesystem image (ext2's magic is at 1080). */
+const INITRD_HEAD_BYTES = 4096;
 
 type FileDescription = { readonly path: string; readonly realPath: string; readonly sizeBytes: number };
 
@@ -84,7 +88,11 @@ export async function load(options: LoadOptions, env: HandoffEnvironment = hostE
 
     const kernel = plan?.replacement !== undefined ? keep(memfdFromBytes(plan.replacement, 'kernel', env.syscalls)) : kernelFile;
     const initrdParts: InitrdPart[] = [...(plan?.initrdPrefix ?? [])];
-    for (const path of initrdPaths) initrdParts.push(keep(openImage(path, 'initrd')));
+    for (const path of initrdPaths) {
+      const part = keep(openImage(path, 'initrd'));
+      if (options.skipPreflight !== true) preflightInitrd(readHead(part, INITRD_HEAD_BYTES), path, (head) => detectCodec(head) !== undefined);
+      initrdParts.push(part);
+    }
     const onlyPart = initrdParts.length === 1 ? initrdParts[0]! : undefined;
     const initrd =
       initrdParts.length === 0

@@ -128,3 +128,15 @@ export function readWholeImage(image: OpenedImage): Uint8Array {
   }
   return bytes.subarray(0, filled);
 }
+
+/** The first `length` bytes (fewer if the file is shorter), through the open descriptor. */
+export function readHead(image: OpenedImage, length: number): Uint8Array {
+  const bytes = Buffer.alloc(Math.min(length, image.sizeBytes));
+  let filled = 0;
+  while (filled < bytes.length) {
+    const read = readSync(image.fd, bytes, filled, bytes.length - filled, filled);
+    if (read === 0) break;
+    filled += read;
+  }
+  return bytes.subarray(0, filled);
+}

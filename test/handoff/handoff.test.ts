@@ -68,7 +68,9 @@ const scratch = mkdtempSync(join(tmpdir(), 'kexec-ts-handoff-'));
 const kernel = join(scratch, 'vmlinuz');
 const initrd = join(scratch, 'initrd.img');
 writeFileSync(kernel, Buffer.alloc(1024, 1));
-writeFileSync(initrd, Buffer.alloc(512, 2));
+// Starts like a newc cpio archive, so the initrd preflight takes it.
+const initrdBytes = Buffer.concat([Buffer.from('070701', 'latin1'), Buffer.alloc(506, 2)]);
+writeFileSync(initrd, initrdBytes);
 
 test('load passes descriptors of the very files named, the command line, and NO_INITRAMFS only without an initrd', async () => {
   const { env, loads } = recorder();
@@ -89,7 +91,7 @@ test('several initrds reach the kernel as one memfd: in order, each part startin
   writeFileSync(odd, Buffer.from('abcde')); // 5 bytes: the next part needs 3 bytes of padding
   writeFileSync(second, Buffer.from('XYZ'));
   const result = await load({ kernel, skipPreflight: true, initrd: [odd, second, initrd], cmdline: '' }, env);
-  const expected = Buffer.concat([Buffer.from('abcde'), Buffer.alloc(3), Buffer.from('XYZ'), Buffer.alloc(1), Buffer.alloc(512, 2)]);
+  const expected = Buffer.concat([Buffer.from('abcde'), Buffer.alloc(3), Buffer.from('XYZ'), Buffer.alloc(1), initrdBytes]);
   assert.deepEqual(loads[0]?.initrdBytes, expected);
   assert.match(loads[0]!.initrdTarget!, /^\/memfd:kexec-ts-initrd/);
   assert.equal(loads[0]?.flags, 0, 'an initrd is passed, so no KEXEC_FILE_NO_INITRAMFS');
@@ -162,7 +164,7 @@ test('a UKI is unpacked: .linux as the kernel, .initrd before the caller\'s, its
   assert.match(loads[0]!.kernelTarget, /^\/memfd:kexec-ts-kernel/);
   // The UKI's .initrd, padded to 4 bytes, then ours.
   const padding = (4 - (ukiInitrd.length % 4)) % 4;
-  assert.deepEqual(loads[0]!.initrdBytes, Buffer.concat([ukiInitrd, Buffer.alloc(padding), Buffer.alloc(512, 2)]));
+  assert.deepEqual(loads[0]!.initrdBytes, Buffer.concat([ukiInitrd, Buffer.alloc(padding), initrdBytes]));
   const ukiCmdline = readFileSync(join(dirname(FIXTURES.ukiInitrd()), 'cmdline.txt'), 'utf8').trim();
   assert.ok(result.cmdline.startsWith(`${ukiCmdline} `), result.cmdline);
   assert.ok(result.cmdline.length > ukiCmdline.length + 1, 'the addons added to it');
@@ -252,4 +254,25 @@ test('KEXEC_FILE_DEBUG goes only to kernels that know it (6.8+); older ones get 
   const result = await load({ kernel, skipPreflight: true, cmdline: '', kernelDebug: true }, older.env);
   assert.equal(older.loads[0]!.flags & KEXEC_FILE_DEBUG, 0);
   assert.match(result.notes.join('\n'), /KEXEC_FILE_DEBUG not sent: the running kernel \(6\.1\.0-56-cloud-amd64\) is older than 6\.8/);
+});
+
+test('an initrd that is neither cpio, compressed, nor a filesystem image is refused before the syscall', async (t) => {
+  const debianKernel = cloudKernelFixture().vmlinuzPath;
+  if (process.arch !== 'x64' || !existsSync(debianKernel)) {
+    if (process.env.CI === 'true') assert.fail(`fixture missing: ${debianKernel}`);
+    return t.skip('needs x86_64 and the Debian kernel fixture');
+  }
+  const { env, calls } = recorder();
+  const script = join(scratch, 'not-an-initrd.sh');
+  writeFileSync(script, '#!/bin/sh\necho hello\n');
+  await assert.rejects(() => load({ kernel: debianKernel, initrd: [initrd, script], cmdline: '' }, env), (error: unknown) => {
+    assert.ok(error instanceof ValidationError);
+    assert.equal(error.code, 'INITRD_NOT_RECOGNIZED');
+    assert.equal(error.path, script);
+    return true;
+  });
+  assert.deepEqual(calls, []);
+  // --no-preflight lets the kernel decide.
+  await load({ kernel: debianKernel, initrd: script, cmdline: '', skipPreflight: true }, env);
+  assert.deepEqual(calls, ['kexec_file_load']);
 });
