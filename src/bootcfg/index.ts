@@ -1,6 +1,15 @@
 /**
  * Boot configurations -> BootEntry lists. Everything here is pure except resolve.ts, which
- * reads a root directory (and is what most callers want: readBootConfig('/')).
+ * reads a root directory (and is what most callers want):
+ *
+ *   const config = readBootConfig('/');            // GRUB, else BLS, else syslinux, else /boot
+ *   const entry = config.entries.find((e) => e.isDefault);
+ *   if (entry?.unbootableReason) console.log(entry.unbootableReason.message);
+ *   // else: entry.kernelFile, entry.initrdFiles (every one, in order) and entry.cmdline are what to load
+ *
+ * The parsers take text plus a BootFileReader for the files a config refers to:
+ * parseGrubConfig, readBlsConfig, parseSyslinuxConfig, distroBootEntries; memoryBootFileReader
+ * serves files from a map, createRootedReader from a directory that paths cannot leave.
  */
 export * from './types.js';
 export { BOOTCFG_LIMITS } from '../limits.js';
