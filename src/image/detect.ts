@@ -6,7 +6,10 @@ import { detectCodec, type Codec } from './codecs/index.js';
 import { parseElf, probeElf, type ElfImage } from './elf/parse.js';
 import { parseRiscvImage, probeRiscvImage, type RiscvImage } from './riscv/parse.js';
 import { parseZboot, probeZboot, type ZbootImage } from './zboot/parse.js';
-import { parsePe, probePe, type PeImage } from './pe/index.js';
+// parse-pe.js, not the index: the index also loads the Authenticode code and its ASN.1
+// libraries, which every load would then pay for at start-up.
+import { parsePe, probePe } from './pe/parse-pe.js';
+import type { PeImage } from './pe/types.js';
 import { parseUki, probeUki, type Uki } from './uki/index.js';
 
 /** What `inspect` found: one member per format, told apart by `format`. */

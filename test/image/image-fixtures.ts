@@ -7,6 +7,7 @@ import { cloudKernelFixture, kexecTsCacheDir } from '../vm/fixtures.js';
 
 export const FIXTURES = {
   debianCloudAmd64Vmlinuz: () => cloudKernelFixture().vmlinuzPath,
+  debianGenericAmd64Vmlinuz: () => join(kexecTsCacheDir(), 'foreign-arch', 'amd64-generic-vmlinuz'),
   debianCloudArm64Vmlinuz: () => join(kexecTsCacheDir(), 'foreign-arch', 'arm64-vmlinuz'),
   busyboxI386: () => join(kexecTsCacheDir(), 'foreign-arch', 'busybox-i386'),
   busyboxS390x: () => join(kexecTsCacheDir(), 'foreign-arch', 'busybox-s390x'),

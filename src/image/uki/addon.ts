@@ -1,6 +1,7 @@
 import { ByteView } from '../../binary/byte-view.js';
 import { ErrorCode, ParseError } from '../../errors.js';
-import { parsePe, type PeImage } from '../pe/index.js';
+import { parsePe } from '../pe/parse-pe.js';
+import type { PeImage } from '../pe/types.js';
 import type { Uki } from './parse-uki.js';
 import { isUkiSectionName, mangleStubCmdline, readUkiSection, sectionText, type UkiSectionName } from './sections.js';
 

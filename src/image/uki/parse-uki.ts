@@ -1,6 +1,8 @@
 import { ByteView } from '../../binary/byte-view.js';
 import { ErrorCode, ParseError } from '../../errors.js';
-import { IMAGE_SUBSYSTEM_EFI_APPLICATION, parsePe, type PeImage, type PeSection } from '../pe/index.js';
+import { IMAGE_SUBSYSTEM_EFI_APPLICATION } from '../pe/names.js';
+import { parsePe } from '../pe/parse-pe.js';
+import type { PeImage, PeSection } from '../pe/types.js';
 import { parseOsRelease, type OsRelease } from './os-release.js';
 import {
   REPEATABLE_SECTION,

@@ -1,5 +1,5 @@
 import { ByteView } from '../../binary/byte-view.js';
-import type { PeSection } from '../pe/index.js';
+import type { PeSection } from '../pe/types.js';
 
 /**
  * The PE sections the UKI specification defines ("UKI Components", "Multi-Profile UKIs"), in
