@@ -110,7 +110,7 @@ export async function load(options: LoadOptions, env: HandoffEnvironment = hostE
       env.syscalls.kexecFileLoad(kernel.fd, initrd?.fd ?? -1, cmdline, flags);
       durationMs = performance.now() - started;
     });
-    return { kernel: describe(kernel), initrd: initrd === undefined ? undefined : describe(initrd), cmdline, crash, flags, notes, kernelLog, durationMs };
+    return { kernel: { ...describe(kernel), path: options.kernel }, initrd: initrd === undefined ? undefined : describe(initrd), cmdline, crash, flags, notes, kernelLog, durationMs };
   } finally {
     for (const image of toClose) closeImage(image);
   }

@@ -1,7 +1,8 @@
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { parseAuthenticode, probePe } from '../../image/pe/index.js';
-import { KEXEC_RELEVANT_OPTIONS, parseKernelConfig } from '../../image/kernel-config.js';
+import { configEnabled, KEXEC_RELEVANT_OPTIONS, parseKernelConfig } from '../../image/kernel-config.js';
+import { readMachineFacts, type MachineFacts } from '../../handoff/machine-facts.js';
 import { decompress } from '../../image/codecs/index.js';
 import { parseElf } from '../../image/elf/parse.js';
 import { extractEmbeddedConfig } from '../../image/ikconfig.js';
@@ -43,6 +44,11 @@ async function run(args: string[], output: CommandOutput): Promise<number> {
   // Judge what the kernel would actually get: for a UKI, its .linux.
   const plan = await planKernel(bytes, path, { onProgress: progressOnTerminal(output, 'decompressing') });
   const verdict = loadableVerdict(plan.image, arch, path);
+  // Judged for this machine: the image may be fine and the running kernel still unable to load it.
+  if (values.arch === undefined && verdict.loadable) {
+    const missing = runningKernelCannotLoad(readMachineFacts());
+    if (missing !== undefined) Object.assign(verdict, { loadable: false, because: `${verdict.because}, but ${missing}` });
+  }
   if (plan.replacement !== undefined && verdict.loadable) verdict.because += ` (after kexec-ts unpacks it: ${plan.notes[0]})`;
   const signature = signatureSummary(bytes);
   // A UKI's kernel carries its own signature, which is what the kernel checks after unpacking.
@@ -226,4 +232,12 @@ async function inspectPayload(image: InspectedImage | ParseError, kernel: Uint8A
         ? undefined
         : { source: 'embedded in the kernel (IKCONFIG)', options: Object.fromEntries(KEXEC_RELEVANT_OPTIONS.flatMap((name) => (embedded.options.has(name) ? [[name, embedded.options.get(name)!]] : []))) },
   };
+}
+
+/** Why the running kernel cannot kexec_file_load at all, whatever the image; undefined if it can (or it is unknown). */
+function runningKernelCannotLoad(facts: MachineFacts): string | undefined {
+  const kexecFile = facts.kernelConfig === undefined ? undefined : configEnabled(facts.kernelConfig, 'CONFIG_KEXEC_FILE');
+  if (kexecFile === false) return `the running kernel has no kexec_file_load (CONFIG_KEXEC_FILE is not set in ${facts.kernelConfigSource})`;
+  if (kexecFile === undefined && facts.kexecLoaded === undefined && facts.kernelRelease !== undefined) return 'the running kernel has no kexec support (/sys/kernel/kexec_loaded is missing)';
+  return undefined;
 }
