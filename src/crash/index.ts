@@ -1,0 +1,27 @@
+/**
+ * Crash dumps: read a vmcore, save it smaller, read the crashed kernel's log.
+ *
+ * ```ts
+ * const vmcore = await openVmcore('/proc/vmcore');   // or any ELF vmcore, or a kdump-compressed dump
+ * try {
+ *   vmcore.vmcoreinfo.osrelease;                      // typed VMCOREINFO (SYMBOL/SIZE/OFFSET/NUMBER/LENGTH...)
+ *   const result = await saveDump(vmcore, {
+ *     out: '/var/crash/dump',                         // written as dump.incomplete, fsynced, then renamed
+ *     format: 'kdump',                                // 'elf' | 'kdump' | 'flat' (makedumpfile -F, for pipes)
+ *     compress: 'zstd',                               // kdump/flat: 'none' | 'zlib' | 'lzo' | 'snappy' | 'zstd'
+ *     dumpLevel: 31,                                  // makedumpfile -d: 1 zero, 2 cache, 4 cache+private, 8 user, 16 free
+ *     force: false,                                   // an existing dump is never clobbered without it
+ *     onProgress: ({ bytesRead, bytesTotal, bytesWritten, bytesPerSecond }) => {},
+ *   });                                               // -> SaveResult: sizes, page counts, duration
+ *   const lines = await extractDmesg(vmcore);         // string[] like makedumpfile --dump-dmesg
+ * } finally {
+ *   await vmcore.close();
+ * }
+ * await reassembleFlattened('dump.flat', 'dump');     // makedumpfile -R
+ * ```
+ *
+ * Errors: readers throw ParseError only; saveDump throws DumpWriteError (DUMP_NO_SPACE,
+ * DUMP_WRITE_FAILED, with bytesWritten) and DumpExistsError (DUMP_EXISTS) — never leaving a file
+ * under the final name that is not complete.
+ */
+export {};
