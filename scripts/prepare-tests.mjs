@@ -19,6 +19,7 @@ import { ensureCodecSamples } from './fixtures/codec-samples.mjs';
 import { ensureArm64Guest } from './fixtures/arm64-guest.mjs';
 import { ensureArm64Kernel } from './fixtures/arm64-kernel.mjs';
 import { ensureBootcfgFixtures } from './fixtures/bootcfg.mjs';
+import { ensureVmcore } from './fixtures/vmcore.mjs';
 
 /** Debian packages the VM tests use, with the reason each one is needed. */
 export const REQUIRED_DEBIAN_PACKAGES = [
@@ -48,6 +49,8 @@ export const REQUIRED_DEBIAN_PACKAGES = [
   { name: 'grub-common', why: "grub-mkconfig's /etc/grub.d scripts, grub-editenv and grub-script-check, run over a scratch /boot for the bootcfg fixtures" },
   { name: 'grub2-common', why: 'grub-mkconfig itself, for the bootcfg fixtures' },
   { name: 'systemd', why: "kernel-install and its 90-loaderentry plugin write the bootcfg fixtures' BLS entries" },
+  { name: 'makedumpfile', why: 'a judge of our crash dumps (--dump-dmesg) and the baseline of the dump-level bitmaps and the save benchmark' },
+  { name: 'crash', why: 'a judge of our crash dumps: crash --osrelease reads every format we write' },
 ];
 
 const CLOUD_KERNEL_METAPACKAGE = 'linux-image-cloud-amd64';
@@ -320,6 +323,7 @@ function main() {
   ensureArm64Guest(kexecTsCacheDir());
   ensureArm64Kernel(kexecTsCacheDir());
   ensureBootcfgFixtures(kexecTsCacheDir());
+  ensureVmcore(kexecTsCacheDir());
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
