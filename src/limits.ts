@@ -45,6 +45,9 @@ export const BOOTCFG_LIMITS = {
   /** Bytes of one config file. Generated grub.cfg files run to tens of KiB; a megabyte is no
    * longer a boot menu, and reading it whole must stay cheap. */
   configFileBytes: 1 << 20,
+  /** Bytes of one UKI read to list it: a kernel, initrd and microcode together stay well under
+   * 512 MiB on real systems; a larger .efi in EFI/Linux is left out of the list. */
+  ukiFileBytes: 512 * 1024 * 1024,
   /** Entries one config may produce. systemd-boot and GRUB menus hold dozens; a thousand keeps
    * a runaway generator (or a loop of `source`) from filling memory. */
   entries: 1024,

@@ -20,6 +20,7 @@ import { parseGrubConfig } from './grub/read.js';
 import { parseSyslinuxConfig } from './syslinux/parse.js';
 import { joinPath, normalizePath, underBase } from './text.js';
 import { UnbootableCode, type BootConfig, type BootEntry, type BootFileReader } from './types.js';
+import { ukiBootEntries, type UkiFile } from './uki-entries.js';
 
 export interface RootedReader extends BootFileReader {
   readonly rootDir: string;
@@ -262,4 +263,70 @@ export function readBootConfig(rootDir: string, options: ReadBootConfigOptions =
   }
   const procCmdline = options.procCmdline ?? readIfRoot(reader.rootDir, '/proc/cmdline');
   return finish('distro', distroBootEntries({ bootDir: '/boot', bootFiles, rootFiles, symlinks, ...(procCmdline !== undefined ? { procCmdline } : {}) }));
+}
+
+/** Where an ESP or XBOOTLDR partition is usually mounted (BLS "Locating the files"). */
+const ESP_MOUNT_POINTS = ['/efi', '/boot/efi', '/boot'];
+
+export interface MachineBootEntries {
+  /** The boot loader's own configuration (GRUB, BLS Type #1, syslinux or the bare /boot). */
+  readonly config: RootBootConfig;
+  /** BLS Type #2 entries: UKIs in EFI/Linux on the ESP or XBOOTLDR. */
+  readonly ukis: ResolvedBootEntry[];
+  /** The ESP directories searched (host paths). */
+  readonly espDirs: string[];
+}
+
+/**
+ * Every boot entry of the system at `rootDir`: its loader's configuration, plus the UKIs in
+ * EFI/Linux of each ESP (`espDir` if given, else the usual mount points under the root).
+ */
+export function readMachineBootEntries(rootDir: string, options: ReadBootConfigOptions & { espDir?: string } = {}): MachineBootEntries {
+  const config = readBootConfig(rootDir, options);
+  const reader = createRootedReader(rootDir);
+  const espDirs = options.espDir !== undefined ? [path.resolve(options.espDir)] : ESP_MOUNT_POINTS.flatMap((mount) => {
+    const host = reader.hostPath(joinPath(mount, 'EFI/Linux'));
+    return host !== undefined && reader.kind(joinPath(mount, 'EFI/Linux')) === 'directory' ? [host] : [];
+  });
+  const files: UkiFile[] = [];
+  for (const dir of espDirs) {
+    const linuxDir = options.espDir !== undefined ? path.join(dir, 'EFI/Linux') : dir;
+    let names: string[];
+    try {
+      names = fs.readdirSync(linuxDir).sort().slice(0, BOOTCFG_LIMITS.directoryEntries);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      // BLS Type #2: "files with the .efi suffix"; addons (*.addon.efi) live in .extra.d directories.
+      if (!name.toLowerCase().endsWith('.efi')) continue;
+      const bytes = readRegularFile(path.join(linuxDir, name), BOOTCFG_LIMITS.ukiFileBytes);
+      if (bytes !== undefined) files.push({ path: path.join(linuxDir, name), bytes });
+    }
+  }
+  const ukis = ukiBootEntries(files).map((entry): ResolvedBootEntry => ({ ...entry, kernelFile: entry.kernel!, initrdFiles: [] }));
+  return { config, ukis, espDirs };
+}
+
+function readRegularFile(hostPath: string, maxBytes: number): Uint8Array | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(hostPath, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  } catch {
+    return undefined;
+  }
+  try {
+    const stats = fs.fstatSync(fd);
+    if (!stats.isFile() || stats.size > maxBytes) return undefined;
+    const buffer = Buffer.alloc(stats.size);
+    let offset = 0;
+    while (offset < buffer.length) {
+      const read = fs.readSync(fd, buffer, offset, buffer.length - offset, offset);
+      if (read === 0) break;
+      offset += read;
+    }
+    return buffer.subarray(0, offset);
+  } finally {
+    fs.closeSync(fd);
+  }
 }

@@ -3,7 +3,8 @@
  * a bare distribution /boot), and the small interfaces the parsers share. Pure declarations.
  */
 
-export type BootEntryOrigin = 'bls' | 'grub' | 'syslinux' | 'distro';
+/** Where an entry came from; 'uki' is a BLS Type #2 entry (a UKI in EFI/Linux on the ESP). */
+export type BootEntryOrigin = 'bls' | 'grub' | 'syslinux' | 'distro' | 'uki';
 
 /** Where a diagnostic or an entry comes from: a path as the config's reader sees it, 1-based line. */
 export interface SourceLocation {

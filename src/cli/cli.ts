@@ -18,6 +18,8 @@ const COMMANDS: Record<string, { readonly summary: string; readonly load: () => 
   load: { summary: 'load a kernel (and initrd) for a later exec, or as the crash kernel', load: () => import('./commands/load.js') },
   unload: { summary: 'unload the loaded kernel or crash kernel', load: () => import('./commands/unload.js') },
   exec: { summary: 'hand off to the loaded kernel', load: () => import('./commands/exec.js') },
+  list: { summary: 'every boot entry of this machine, the default marked', load: () => import('./commands/list.js') },
+  reboot: { summary: 'fast reboot into the default (or a named) boot entry; --dry-run to check', load: () => import('./commands/reboot.js') },
   inspect: { summary: 'what a kernel image or initrd is, and whether it is loadable here', load: () => import('./commands/inspect.js') },
 };
 

@@ -28,6 +28,11 @@ export interface LoadOptions {
   /** A multi-profile UKI's profile (@N), 0 by default. */
   readonly ukiProfile?: number;
   /**
+   * Do everything but the syscall: open and check the files, unpack and decompress, build the
+   * memfds, run every preflight check; the result says what would have been loaded.
+   */
+  readonly dryRun?: boolean;
+  /**
    * Ask the kernel to log how it places the segments (KEXEC_FILE_DEBUG). Sent only to kernels
    * that know the flag (6.8+); older ones would refuse the whole load with EINVAL.
    */
@@ -52,6 +57,8 @@ export interface LoadResult {
   readonly cmdline: string;
   readonly crash: boolean;
   readonly flags: number;
+  /** True when nothing was loaded (LoadOptions.dryRun). */
+  readonly dryRun: boolean;
   /** What kexec-ts did to the image before loading it (unpacking a UKI, ...), for the user. */
   readonly notes: readonly string[];
   /** What the kernel logged during the successful call (often nothing). */
@@ -103,14 +110,15 @@ export async function load(options: LoadOptions, env: HandoffEnvironment = hostE
 
     const flags = (crash ? KEXEC_FILE_ON_CRASH : 0) | (initrd === undefined ? KEXEC_FILE_NO_INITRAMFS : 0) | (options.kernelDebug === true ? debugFlag(env, notes) : 0);
     const call: FailedCall = { operation: crash ? 'crash-load' : 'load', kernelPath: options.kernel, ...(initrd !== undefined ? { initrdPath: initrd.path } : {}) };
+    const dryRun = options.dryRun === true;
     let durationMs = 0;
-    const kernelLog = callWithKernelLog(env, call, () => {
+    const kernelLog = dryRun ? [] : callWithKernelLog(env, call, () => {
       const started = performance.now();
       // -1 is what the kernel's own loaders get for "no initrd" alongside KEXEC_FILE_NO_INITRAMFS.
       env.syscalls.kexecFileLoad(kernel.fd, initrd?.fd ?? -1, cmdline, flags);
       durationMs = performance.now() - started;
     });
-    return { kernel: { ...describe(kernel), path: options.kernel }, initrd: initrd === undefined ? undefined : describe(initrd), cmdline, crash, flags, notes, kernelLog, durationMs };
+    return { kernel: { ...describe(kernel), path: options.kernel }, initrd: initrd === undefined ? undefined : describe(initrd), cmdline, crash, flags, dryRun, notes, kernelLog, durationMs };
   } finally {
     for (const image of toClose) closeImage(image);
   }

@@ -1,0 +1,79 @@
+import { parseArgs } from 'node:util';
+import { selectBootEntry } from '../../bootcfg/select.js';
+import { ErrorCode, KexecError, UsageError } from '../../errors.js';
+import { exec } from '../../handoff/handoff.js';
+import { load } from '../../handoff/load.js';
+import { ExitCode } from '../exit-codes.js';
+import { writeJson, type CommandOutput } from '../output.js';
+import { progressOnTerminal } from '../progress.js';
+import { listedEntries } from './list.js';
+import type { Command } from '../cli.js';
+
+const usage = `Usage: kexec-ts reboot [ENTRY] [--dry-run] [--append S] [--force] [--root DIR] [--esp DIR] [--json]
+Fast reboot into a boot entry without firmware or boot loader: the default one, or ENTRY (an id,
+a title, an index as 'kexec-ts list' shows it, or a glob). The entry's kernel, initrds and command
+line are loaded with every check, then the machine hands off: through systemd when it runs the
+machine (services stop cleanly), otherwise after syncing filesystems.
+  --dry-run    check and show exactly what would be loaded; load nothing, reboot nothing
+  --append S   add S to the entry's command line
+  --force      hand off at once, without asking the init system (like kexec -e)`;
+
+async function run(args: string[], output: CommandOutput): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      'dry-run': { type: 'boolean' },
+      append: { type: 'string' },
+      force: { type: 'boolean' },
+      root: { type: 'string' },
+      esp: { type: 'string' },
+    },
+  });
+  if (positionals.length > 1) throw new UsageError(`reboot takes at most one ENTRY.\n${usage}`);
+  const dryRun = values['dry-run'] === true;
+  const listed = listedEntries(values.root ?? '/', values.esp);
+  const entry = selectBootEntry(listed.entries, positionals[0]);
+  if (entry.unbootableReason !== undefined) {
+    throw new KexecError(ErrorCode.NO_BOOT_ENTRY, `The entry '${entry.title}' cannot be booted with kexec: ${entry.unbootableReason.message}.`, {
+      remedy: 'Pick another entry (kexec-ts list shows them all).',
+    });
+  }
+  const kernel = entry.kernelFile!;
+  // A UKI's entry carries its own command line inside; everything else has it in the entry.
+  const baseCmdline = entry.origin === 'uki' ? undefined : entry.cmdline;
+  const cmdline = values.append === undefined ? baseCmdline : [baseCmdline ?? '', values.append].filter((part) => part !== '').join(' ');
+  const result = await load({
+    kernel,
+    initrd: entry.initrdFiles,
+    ...(cmdline !== undefined ? { cmdline } : {}),
+    dryRun,
+    ...(progressOnTerminal(output, 'decompressing the kernel') !== undefined ? { onProgress: progressOnTerminal(output, 'decompressing the kernel')! } : {}),
+  });
+  const summary = {
+    entry: { index: listed.entries.indexOf(entry), id: entry.id, title: entry.title, origin: entry.origin },
+    kernel: result.kernel,
+    initrd: result.initrd ?? null,
+    cmdline: result.cmdline,
+    notes: result.notes,
+  };
+  if (dryRun) {
+    if (output.json) writeJson(output, { ok: true, command: 'reboot', dryRun: true, ...summary });
+    else output.out(`Would reboot into: ${entry.title}\n${describeLoad(result)}All checks passed; nothing was loaded (--dry-run).\n`);
+    return ExitCode.OK;
+  }
+  if (!output.json) output.out(`Rebooting into: ${entry.title}\n${describeLoad(result)}`);
+  const outcome = exec({ force: values.force === true });
+  if (output.json) writeJson(output, { ok: true, command: 'reboot', dryRun: false, ...summary, via: outcome.via });
+  return ExitCode.OK;
+}
+
+function describeLoad(result: Awaited<ReturnType<typeof load>>): string {
+  const lines = [`  kernel   ${result.kernel.path}`];
+  if (result.initrd !== undefined) lines.push(`  initrd   ${result.initrd.path}`);
+  lines.push(`  cmdline  ${result.cmdline === '' ? '(empty)' : result.cmdline}`);
+  for (const note of result.notes) lines.push(`  note     ${note}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export const command: Command = { usage, run };

@@ -1,0 +1,74 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../src/cli/cli.js';
+import { ExitCode } from '../../src/cli/exit-codes.js';
+import { bootcfgCache } from '../bootcfg/fixtures.js';
+import { FIXTURES, readFixture } from '../image/image-fixtures.js';
+
+async function run(...argv: string[]) {
+  let out = '';
+  let err = '';
+  const exitCode = await main(argv, { out: (text) => void (out += text), err: (text) => void (err += text) });
+  return { exitCode, out, err };
+}
+
+test('list on a root whose grub.cfg grub-mkconfig wrote: every entry, the saved default marked', async (t) => {
+  const cache = bootcfgCache(t);
+  if (!cache) return;
+  const listed = await run('list', '--root', cache.scratchRoot, '--json');
+  assert.equal(listed.exitCode, ExitCode.OK, listed.err);
+  const json = JSON.parse(listed.out) as { loader: string; entries: Array<{ id: string; isDefault: boolean; kernelFile: string }> };
+  assert.equal(json.loader, 'grub');
+  const defaults = json.entries.filter((entry) => entry.isDefault);
+  assert.equal(defaults.length, 1);
+  // saved_entry is a "submenu>entry" path; the entry's own id is its last part.
+  const savedId = cache.manifest.grubSavedEntry.split('>').at(-1)!;
+  assert.equal(defaults[0]!.id, savedId);
+  const text = await run('list', '--root', cache.scratchRoot);
+  const defaultLine = text.out.split('\n').find((line) => line.startsWith('*'));
+  assert.ok(defaultLine?.endsWith(`[grub: ${savedId}]`), defaultLine);
+});
+
+test('reboot --dry-run loads nothing and shows the default entry with every check passed', async (t) => {
+  const cache = bootcfgCache(t);
+  if (!cache || process.arch !== 'x64') return;
+  const dry = await run('reboot', '--dry-run', '--root', cache.blsRoot, '--json');
+  assert.equal(dry.exitCode, ExitCode.OK, dry.err || dry.out);
+  const json = JSON.parse(dry.out) as Record<string, any>;
+  assert.equal(json.dryRun, true);
+  // The BLS entry with "+0" tries left is bad and sorts last; the other one is the default.
+  assert.doesNotMatch(json.entry.id, /\+0/);
+  assert.match(json.kernel.path, /\/linux$/);
+  assert.match(json.cmdline, new RegExp(cache.manifest.machineId));
+  const withAppend = JSON.parse((await run('reboot', '--dry-run', '--root', cache.blsRoot, '--append', 'kexec_ts.extra=1', '--json')).out) as Record<string, any>;
+  assert.equal(withAppend.cmdline, `${json.cmdline} kexec_ts.extra=1`);
+});
+
+test('an ESP with a real UKI in EFI/Linux: list shows it as a Type #2 entry and reboot --dry-run unpacks it', async (t) => {
+  const uki = readFixture(t, 'debianCloudUki');
+  if (!uki || process.arch !== 'x64') return;
+  const root = mkdtempSync(join(tmpdir(), 'kexec-ts-esp-root-'));
+  mkdirSync(join(root, 'efi/EFI/Linux'), { recursive: true });
+  copyFileSync(FIXTURES.debianCloudUki(), join(root, 'efi/EFI/Linux/debian-6.1.efi'));
+  const listed = JSON.parse((await run('list', '--root', root, '--json')).out) as Record<string, any>;
+  const ukiEntry = (listed.entries as Array<Record<string, any>>).find((entry) => entry.origin === 'uki');
+  assert.equal(ukiEntry?.title, 'Debian GNU/Linux 12 (bookworm)');
+  const dry = await run('reboot', '--dry-run', '--root', root, 'debian-6.1.efi');
+  assert.equal(dry.exitCode, ExitCode.OK, dry.err);
+  assert.match(dry.out, /Would reboot into: Debian GNU\/Linux 12 \(bookworm\)/);
+  assert.match(dry.out, /note +unpacked the Unified Kernel Image/);
+  assert.match(dry.out, /cmdline +console=ttyS0 panic=-1 kexec_ts\.fixture=uki/);
+});
+
+test('a machine with nothing to boot says so: list exits 0, reboot refuses with NO_BOOT_ENTRY', async () => {
+  const empty = mkdtempSync(join(tmpdir(), 'kexec-ts-empty-root-'));
+  const listed = await run('list', '--root', empty);
+  assert.equal(listed.exitCode, ExitCode.OK);
+  assert.match(listed.out, /No boot entries found/);
+  const reboot = await run('reboot', '--dry-run', '--root', empty, '--json');
+  assert.equal(reboot.exitCode, ExitCode.INPUT_REJECTED);
+  assert.equal(JSON.parse(reboot.out).error.code, 'NO_BOOT_ENTRY');
+});
