@@ -21,3 +21,18 @@ export {
 } from './syscall/numbers.js';
 export { errnoName, errnoDescription, errnoNumber } from './syscall/errno.js';
 export * from './bootcfg/index.js';
+export { inspect, detectFormat, type InspectedImage, type ImageFormat } from './image/detect.js';
+export { parseBzImage, probeBzImage, type BzImage } from './image/bzimage/parse.js';
+export { parseElf, probeElf, type ElfImage, type ElfProgramHeader } from './image/elf/parse.js';
+export { parseArm64Image, probeArm64Image, type Arm64Image } from './image/arm64/parse.js';
+export { parseRiscvImage, probeRiscvImage, type RiscvImage } from './image/riscv/parse.js';
+export { parseZboot, probeZboot, type ZbootImage } from './image/zboot/parse.js';
+export { detectInitrdKind, type InitrdKind } from './image/cpio.js';
+export { extractEmbeddedConfig } from './image/ikconfig.js';
+export { CODECS, detectCodec, decompress, decompressStream, type Codec, type DecompressOptions } from './image/codecs/index.js';
+export * from './image/pe/index.js';
+export * from './image/uki/index.js';
+export { planKernel, type KernelPlan, type PlanOptions } from './handoff/plan-kernel.js';
+export { preflightKernel, preflightInitrd } from './handoff/preflight.js';
+export { selectBootEntry } from './bootcfg/select.js';
+export { ukiBootEntries, type UkiFile } from './bootcfg/uki-entries.js';
