@@ -1,6 +1,7 @@
 // npm run bench: speed and memory on realistic inputs. Prints Markdown for bench/RESULTS.md.
 import { cpus } from 'node:os';
 import { inspectAgainstNativeTools } from './inspect.js';
+import { listAtScale } from './list.js';
 import { preSyscallOnHost } from './pre-syscall.js';
 import { loadInVm } from './vm-load.js';
 
@@ -9,5 +10,7 @@ console.log(`## ${machine}\n`);
 console.log(await preSyscallOnHost());
 console.log('');
 console.log(await inspectAgainstNativeTools());
+console.log('');
+console.log(await listAtScale());
 console.log('');
 console.log(await loadInVm());

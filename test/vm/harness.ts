@@ -169,15 +169,25 @@ function serialLines(serial: string): string[] {
 /** Values of the lines `KTS-<name>:<value>`, in order. */
 export function markerLines(serial: string, name: string): string[] {
   const prefix = `KTS-${name}:`;
-  return serialLines(serial)
-    .filter((line) => line.startsWith(prefix))
-    .map((line) => line.slice(prefix.length));
+  return markerTails(serial, prefix).map((tail) => tail.slice(prefix.length));
 }
 
 /** True when a line is `KTS-<name>` or `KTS-<name>:<value>`. */
 export function hasMarker(serial: string, name: string): boolean {
   const bare = `KTS-${name}`;
-  return serialLines(serial).some((line) => line === bare || line.startsWith(`${bare}:`));
+  return markerTails(serial, bare).some((tail) => tail === bare || tail.startsWith(`${bare}:`));
+}
+
+/**
+ * Each line's text from the marker on. A marker usually starts its line, but output without a
+ * trailing newline may come first: SeaBIOS's "Booting from ROM.." shares a line with the first
+ * thing /init prints, and kernel messages can land in front of a line from userspace.
+ */
+function markerTails(serial: string, marker: string): string[] {
+  return serialLines(serial).flatMap((line) => {
+    const at = line.indexOf(marker);
+    return at === -1 ? [] : [line.slice(at)];
+  });
 }
 
 export function serialTail(serial: string, lineCount = SERIAL_TAIL_LINES): string {
