@@ -20,6 +20,7 @@ import { ensureArm64Guest } from './fixtures/arm64-guest.mjs';
 import { ensureArm64Kernel } from './fixtures/arm64-kernel.mjs';
 import { ensureBootcfgFixtures } from './fixtures/bootcfg.mjs';
 import { ensureVmcore } from './fixtures/vmcore.mjs';
+import { ensureIsoFixtures } from './fixtures/iso.mjs';
 
 /** Debian packages the VM tests use, with the reason each one is needed. */
 export const REQUIRED_DEBIAN_PACKAGES = [
@@ -51,6 +52,12 @@ export const REQUIRED_DEBIAN_PACKAGES = [
   { name: 'systemd', why: "kernel-install and its 90-loaderentry plugin write the bootcfg fixtures' BLS entries" },
   { name: 'makedumpfile', why: 'a judge of our crash dumps (--dump-dmesg) and the baseline of the dump-level bitmaps and the save benchmark' },
   { name: 'crash', why: 'a judge of our crash dumps: crash --osrelease reads every format we write' },
+  { name: 'xorriso', why: 'xorriso -as mkisofs writes the isolinux ISO fixture (Rock Ridge, Joliet, El Torito); grub-mkrescue runs it too' },
+  { name: 'isolinux', why: 'isolinux.bin, the El Torito boot image of the isolinux ISO fixture' },
+  { name: 'syslinux-common', why: 'ldlinux.c32, which isolinux.bin loads, for the isolinux ISO fixture' },
+  { name: 'grub-pc-bin', why: "grub-mkrescue's BIOS boot image (i386-pc) for the GRUB ISO fixture" },
+  { name: 'grub-efi-amd64-bin', why: "grub-mkrescue's UEFI boot image (x86_64-efi) for the GRUB ISO fixture" },
+  { name: 'mtools', why: "grub-mkrescue formats the GRUB ISO fixture's EFI system image with mformat" },
 ];
 
 const CLOUD_KERNEL_METAPACKAGE = 'linux-image-cloud-amd64';
@@ -324,6 +331,7 @@ function main() {
   ensureArm64Kernel(kexecTsCacheDir());
   ensureBootcfgFixtures(kexecTsCacheDir());
   ensureVmcore(kexecTsCacheDir());
+  ensureIsoFixtures(kexecTsCacheDir());
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
