@@ -21,6 +21,7 @@ import { parseSyslinuxConfig } from './syslinux/parse.js';
 import { joinPath, normalizePath, underBase } from './text.js';
 import { UnbootableCode, type BootConfig, type BootEntry, type BootFileReader } from './types.js';
 import { ukiBootEntries, type UkiFile } from './uki-entries.js';
+import { readFully } from '../read-fully.js';
 
 export interface RootedReader extends BootFileReader {
   readonly rootDir: string;
@@ -111,14 +112,7 @@ export function createRootedReader(rootDir: string): RootedReader {
         if (stats.size > BOOTCFG_LIMITS.configFileBytes) {
           throw new ParseError(ErrorCode.FORMAT_LIMIT_EXCEEDED, 'boot config', `${readerPath} is ${stats.size} bytes; at most ${BOOTCFG_LIMITS.configFileBytes} are read`);
         }
-        const buffer = Buffer.alloc(stats.size);
-        let offset = 0;
-        while (offset < buffer.length) {
-          const read = fs.readSync(fd, buffer, offset, buffer.length - offset, offset);
-          if (read === 0) break;
-          offset += read;
-        }
-        return buffer.subarray(0, offset).toString('utf8');
+        return readFully(fd, stats.size).toString('utf8');
       } finally {
         fs.closeSync(fd);
       }
@@ -318,14 +312,7 @@ function readRegularFile(hostPath: string, maxBytes: number): Uint8Array | undef
   try {
     const stats = fs.fstatSync(fd);
     if (!stats.isFile() || stats.size > maxBytes) return undefined;
-    const buffer = Buffer.alloc(stats.size);
-    let offset = 0;
-    while (offset < buffer.length) {
-      const read = fs.readSync(fd, buffer, offset, buffer.length - offset, offset);
-      if (read === 0) break;
-      offset += read;
-    }
-    return buffer.subarray(0, offset);
+    return readFully(fd, stats.size);
   } finally {
     fs.closeSync(fd);
   }

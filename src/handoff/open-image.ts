@@ -1,4 +1,5 @@
-import { closeSync, constants, fstatSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, realpathSync, statSync } from 'node:fs';
+import { readFully } from '../read-fully.js';
 import { LIMITS } from '../limits.js';
 import { ErrorCode, ValidationError } from '../errors.js';
 
@@ -119,24 +120,10 @@ export function readWholeImage(image: OpenedImage): Uint8Array {
       remedy: 'Use a smaller file.',
     });
   }
-  const bytes = Buffer.allocUnsafe(image.sizeBytes);
-  let filled = 0;
-  while (filled < bytes.length) {
-    const length = readSync(image.fd, bytes, filled, bytes.length - filled, filled);
-    if (length === 0) break;
-    filled += length;
-  }
-  return bytes.subarray(0, filled);
+  return readFully(image.fd, image.sizeBytes);
 }
 
 /** The first `length` bytes (fewer if the file is shorter), through the open descriptor. */
 export function readHead(image: OpenedImage, length: number): Uint8Array {
-  const bytes = Buffer.alloc(Math.min(length, image.sizeBytes));
-  let filled = 0;
-  while (filled < bytes.length) {
-    const read = readSync(image.fd, bytes, filled, bytes.length - filled, filled);
-    if (read === 0) break;
-    filled += read;
-  }
-  return bytes.subarray(0, filled);
+  return readFully(image.fd, Math.min(length, image.sizeBytes));
 }

@@ -1,4 +1,5 @@
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
+import { readFully } from '../../read-fully.js';
 import { basename, dirname, join } from 'node:path';
 import { parseAuthenticode, probePe } from '../../image/pe/index.js';
 import { configEnabled, KEXEC_RELEVANT_OPTIONS, parseKernelConfig } from '../../image/kernel-config.js';
@@ -116,14 +117,7 @@ function readFileBounded(path: string): Uint8Array {
     const size = fstatSync(fd).size;
     if (!fstatSync(fd).isFile()) throw new ValidationError(ErrorCode.INPUT_NOT_REGULAR_FILE, `${path} is not a regular file.`, { path });
     if (size > LIMITS.kernelFileBytes) throw new ValidationError(ErrorCode.INPUT_UNREADABLE, `${path} is larger than any kernel kexec can load.`, { path });
-    const bytes = Buffer.allocUnsafe(size);
-    let filled = 0;
-    while (filled < size) {
-      const length = readSync(fd, bytes, filled, size - filled, filled);
-      if (length === 0) break;
-      filled += length;
-    }
-    return bytes.subarray(0, filled);
+    return readFully(fd, size);
   } finally {
     closeSync(fd);
   }
