@@ -65,3 +65,25 @@ export const BOOTCFG_LIMITS = {
   /** Symbolic links followed while resolving one path under a root, as the kernel's MAXSYMLINKS. */
   symlinkHops: 40,
 } as const;
+
+/** Caps on crash dumps (vmcores, kdump-compressed files, the crashed kernel's memory): all untrusted. */
+export const CRASH_LIMITS = {
+  /** Bytes of one PT_NOTE segment read whole: a CPU's notes are ~350 bytes and VMCOREINFO one
+   * page (VMCOREINFO_BYTES), so even 8192 CPUs stay near 3 MiB. */
+  noteSegmentBytes: 16 * 1024 * 1024,
+  /** Bytes of VMCOREINFO text: the kernel reserves one page for it; 1 MiB allows 64 KiB pages and then some. */
+  vmcoreinfoBytes: 1024 * 1024,
+  /** Page size a dump may claim (PAGESIZE, a kdump header's block_size): 4 KiB to 256 KiB exist (hexagon, ppc44x). */
+  pageSizeBytes: 256 * 1024,
+  /** Physical address bits: x86_64 5-level paging reaches 52 (MAX_PHYSMEM_BITS); nothing exceeds it. */
+  physicalAddressBits: 52,
+  /** The printk text ring read whole: CONFIG_LOG_BUF_SHIFT stops at 25 (32 MiB); log_buf_len= can
+   * ask for more, and past this the log is not worth the memory of the machine saving it. */
+  printkTextBytes: 256 * 1024 * 1024,
+  /** printk descriptors read (2^(LOG_BUF_SHIFT - 5) for the default ratio). */
+  printkDescriptors: 1 << 24,
+  /** Records read from a legacy log_buf before a cycle is assumed (each is at least 16 bytes). */
+  logBufRecords: 1 << 24,
+  /** Struct pages classified in one piece of the dump-level pass (one piece's bitmap stays small). */
+  pagesPerCycle: 1 << 20,
+} as const;

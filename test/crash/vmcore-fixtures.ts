@@ -1,0 +1,94 @@
+// The real vmcores built by scripts/fixtures/vmcore.mjs (see test/fixtures/PROVENANCE.md) and
+// the judges' binaries. Missing pieces skip a test with the reason, except under CI=true.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { kexecTsCacheDir } from '../vm/fixtures.js';
+import { findOnPath } from '../vm/harness.js';
+
+export interface VmcoreManifest {
+  marker: string;
+  kernelPackage: string;
+  kernelVersion: string;
+  memoryMiB: number;
+  cpus: number;
+  crashkernel: string;
+  sizeBytes: number;
+}
+
+export interface VmcoreFixture {
+  path: string;
+  manifest: VmcoreManifest;
+}
+
+export function vmcoreFixturePath(name: 'vmcore' | 'vmcore-small' = 'vmcore'): string {
+  return join(kexecTsCacheDir(), 'vmcore', name);
+}
+
+function skipOrFail(t: TestContext, reason: string): undefined {
+  if (process.env.CI === 'true') assert.fail(reason);
+  t.skip(reason);
+  return undefined;
+}
+
+/** The vmcore and its manifest, or undefined after skipping the test (failing it under CI). */
+export function vmcoreFixture(t: TestContext, name: 'vmcore' | 'vmcore-small' = 'vmcore'): VmcoreFixture | undefined {
+  const path = vmcoreFixturePath(name);
+  const manifestPath = join(kexecTsCacheDir(), 'vmcore', `${name}.json`);
+  if (!existsSync(path) || !existsSync(manifestPath)) {
+    return skipOrFail(t, `the real ${name} is missing at ${path}: npm test builds it (node scripts/prepare-tests.mjs)`);
+  }
+  return { path, manifest: JSON.parse(readFileSync(manifestPath, 'utf8')) as VmcoreManifest };
+}
+
+export const JUDGES = {
+  makedumpfile: 'makedumpfile (Debian package makedumpfile)',
+  'vmcore-dmesg': 'vmcore-dmesg (Debian package kexec-tools)',
+  crash: 'crash (Debian package crash)',
+} as const;
+
+/** The judge's path, or undefined after skipping (failing under CI). */
+export function judge(t: TestContext, name: keyof typeof JUDGES): string | undefined {
+  const found = findOnPath(name) ?? ['/usr/sbin', '/sbin', '/usr/bin'].map((dir) => join(dir, name)).find((candidate) => existsSync(candidate));
+  return found ?? skipOrFail(t, `${JUDGES[name]} is not installed: npm test installs it when run as root`);
+}
+
+export interface JudgeRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runJudge(binary: string, args: string[], timeoutMs = 120_000): JudgeRun {
+  const result = spawnSync(binary, args, { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, killSignal: 'SIGKILL' });
+  return { status: result.status, stdout: result.stdout ?? '', stderr: `${result.stderr ?? ''}${result.error ? String(result.error) : ''}` };
+}
+
+/** `makedumpfile --dump-dmesg FILE OUT`: the log lines it extracted, or throws with its output. */
+export function makedumpfileDmesg(makedumpfile: string, dumpPath: string): string[] {
+  const dir = mkdtempSync(join(os.tmpdir(), 'kexec-ts-judge-'));
+  try {
+    const out = join(dir, 'dmesg.txt');
+    const run = runJudge(makedumpfile, ['--dump-dmesg', dumpPath, out]);
+    assert.equal(run.status, 0, `makedumpfile --dump-dmesg ${dumpPath} failed:\n${run.stdout}\n${run.stderr}`);
+    return splitLines(readFileSync(out, 'latin1'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function splitLines(text: string): string[] {
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
+
+/** A scratch directory removed after the test. */
+export function scratchDir(t: TestContext, prefix = 'kexec-ts-crash-'): string {
+  const dir = mkdtempSync(join(os.tmpdir(), prefix));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
