@@ -24,4 +24,23 @@
  * DUMP_WRITE_FAILED, with bytesWritten) and DumpExistsError (DUMP_EXISTS) — never leaving a file
  * under the final name that is not complete.
  */
-export {};
+export { openVmcore, readVmcore, DEFAULT_VMCORE_PATH } from './vmcore/open.js';
+export type { Vmcore, PhysicalRange } from './vmcore/vmcore.js';
+export { openFileSource, memorySource, type RandomAccessSource } from './vmcore/source.js';
+export { parseVmcoreinfo, type Vmcoreinfo, type VmcoreinfoWarning } from './vmcore/vmcoreinfo.js';
+export type { CpuNote } from './vmcore/prstatus.js';
+export type { PtLoad } from './vmcore/elf-core.js';
+export type { KdumpHeader } from './vmcore/kdump-file.js';
+export { PageNotInDumpError } from './vmcore/errors.js';
+export { x86_64Memory, type VirtualMemory } from './vmcore/x86-64.js';
+export {
+  extractDmesg,
+  readKernelLog,
+  kernelLogLines,
+  formatRecord,
+  formatRecords,
+  type DmesgStyle,
+  type ExtractDmesgOptions,
+  type KernelLog,
+  type PrintkRecord,
+} from './dmesg/index.js';
