@@ -87,3 +87,40 @@ export const CRASH_LIMITS = {
   /** Struct pages classified in one piece of the dump-level pass (one piece's bitmap stays small). */
   pagesPerCycle: 1 << 20,
 } as const;
+
+/** Caps on ISO 9660 images (Rock Ridge, Joliet, El Torito): every byte of an image file is untrusted. */
+export const ISO9660_LIMITS = {
+  /** Volume descriptors read from sector 16 on, looking for the terminator: real images carry
+   * three to five (primary, El Torito boot record, Joliet, terminator); the UDF bridge's
+   * descriptors come after the terminator and are never read. */
+  volumeDescriptors: 64,
+  /** Bytes of one directory, read whole: a record is at least 34 bytes, so this holds ~120,000
+   * names, where the fullest directories of Debian's DVD images hold a few thousand. */
+  directoryBytes: 4 * 1024 * 1024,
+  /** Directory bytes kept parsed between lookups; older directories are dropped past this, so
+   * a walk over a hostile image cannot grow the cache without end. */
+  directoryCacheBytes: 16 * 1024 * 1024,
+  /** Directory records making one file (Multi-Extent, ECMA-119 9.1.6): each extent holds less
+   * than 4 GiB; 64 of them is a 256 GiB file, past any kernel, initrd or config. */
+  fileExtents: 64,
+  /** Components of one path looked up, symbolic link targets included: PATH_MAX is 4096 bytes,
+   * which holds at most 2048 one-character components. */
+  pathComponents: 2048,
+  /** Rock Ridge symbolic links followed in one lookup, as the kernel's MAXSYMLINKS. */
+  symlinkHops: 40,
+  /** Directory levels a walk descends: ECMA-119 stops at 8 and Rock Ridge's relocation lifts
+   * that for deep trees; real images stay far below 64, and a directory looping back to its
+   * ancestor (a lying extent) must end somewhere. */
+  directoryDepth: 64,
+  /** SUSP Continuation Areas (CE) followed for one directory record: Linux follows 32
+   * (RR_MAX_CE_ENTRIES, fs/isofs/rock.c); mastering tools write one or two. A CE pointing back
+   * at itself would otherwise loop for ever. */
+  continuationAreas: 32,
+  /** Bytes of one Rock Ridge name (NM pieces joined): NAME_MAX is 255. */
+  rockRidgeNameBytes: 255,
+  /** Bytes of one Rock Ridge symbolic link target (SL components joined): PATH_MAX is 4096. */
+  rockRidgeLinkBytes: 4096,
+  /** El Torito catalog entries read: images carry one BIOS and one UEFI entry, a few with
+   * several platforms' sections; the catalog is one sector (64 entries) on every real image. */
+  bootCatalogEntries: 256,
+} as const;
