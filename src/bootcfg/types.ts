@@ -52,6 +52,17 @@ export interface BootCounting {
   triesDone: number;
 }
 
+/** Where an entry read from an ISO image finds its files, and what a boot from the image file adds. */
+export interface IsoEntrySource {
+  /** The image file (a host path), when the caller named it. */
+  imageFile?: string;
+  /** The image's path on the file system holding it, given to the configs as `${iso_path}`. */
+  isoPath?: string;
+  /** Command-line words the image's configs add for a boot from the image file
+   * (`iso-scan/filename=/isos/x.iso`, `findiso=...`, `img_loop=...`); empty when they add none. */
+  loopbackArgs: string[];
+}
+
 export interface BootEntry {
   /** Stable identifier as the loader names the entry: BLS file name (sans counters), GRUB
    * `--id` (else the title), syslinux LABEL, distro kernel file name. */
@@ -84,6 +95,9 @@ export interface BootEntry {
   /** BLS `extra` lines, in order. */
   extras?: string[];
   bootCounting?: BootCounting;
+  /** Set when the entry's files are inside an ISO 9660 image (iso9660/boot-entries.ts): its
+   * paths are in the image's namespace, read from the image rather than a mounted file system. */
+  iso?: IsoEntrySource;
 }
 
 export const BootConfigWarningCode = {
