@@ -37,3 +37,34 @@ export {
   type RootBootConfig,
   type BootLoaderKind,
 } from './resolve.js';
+// ISO 9660 images read in place (iso9660/; file-source.ts is its one file that opens files):
+// their files, and the boot entries of their own menus with the files inside the image.
+export { ISO9660_LIMITS } from '../limits.js';
+export { isoSourceFromBytes, type IsoSource } from './iso9660/source.js';
+export {
+  Iso,
+  openIso,
+  type IsoNameSpace,
+  type IsoEntryKind,
+  type IsoDirectoryEntry,
+  type IsoExtent,
+  type IsoFileInfo,
+  type OpenIsoOptions,
+  type ReadIsoFileOptions,
+  type IsoChunkOptions,
+} from './iso9660/iso.js';
+export type { IsoVolumeInfo } from './iso9660/volume.js';
+export type { ElToritoCatalog, ElToritoBootImage, ElToritoPlatform, ElToritoEmulation } from './iso9660/el-torito.js';
+export { isoBootFileReader } from './iso9660/boot-file-reader.js';
+export { extractIsoFile } from './iso9660/extract.js';
+export {
+  isoBootEntries,
+  findIsolinuxConfig,
+  ISO_GRUB_CONFIGS,
+  ISO_LOOPBACK_CONFIG,
+  type IsoBootOptions,
+  type IsoBootEntry,
+  type IsoBootConfig,
+  type IsoConfigFile,
+} from './iso9660/boot-entries.js';
+export { openIsoFile, withIsoFile, locateIsoFile, type IsoFileSource, type IsoFileLocation } from './iso9660/file-source.js';

@@ -7,7 +7,7 @@
 import { ByteView } from '../../binary/byte-view.js';
 import { ISO9660_LIMITS } from '../../limits.js';
 import { BOOT_ENTRY, LOGICAL_SECTOR_BYTES, SECTION_ENTRY_EXTENSION, SECTION_HEADER_ENTRY, VALIDATION_ENTRY } from './layout.js';
-import { invalid, ISO9660_FORMAT, readExactly, type RandomAccessSource } from './source.js';
+import { invalid, ISO9660_FORMAT, readExactly, type IsoSource } from './source.js';
 
 export type ElToritoPlatform = 'x86' | 'powerpc' | 'mac' | 'efi' | `unknown (0x${string})`;
 export type ElToritoEmulation = 'none' | 'floppy-1.2M' | 'floppy-1.44M' | 'floppy-2.88M' | 'hard-disk' | `unknown (${number})`;
@@ -70,7 +70,7 @@ function bootImage(view: ByteView, at: number, platform: ElToritoPlatform): ElTo
   };
 }
 
-export function readElToritoCatalog(source: RandomAccessSource, catalogSector: number): ElToritoCatalog {
+export function readElToritoCatalog(source: IsoSource, catalogSector: number): ElToritoCatalog {
   const offset = catalogSector * LOGICAL_SECTOR_BYTES;
   const wanted = ISO9660_LIMITS.bootCatalogEntries * ENTRY_BYTES;
   const available = Math.max(0, Math.min(wanted, source.sizeBytes - offset));

@@ -1,5 +1,5 @@
 /**
- * The I/O edge of the ISO reader: an image file as a RandomAccessSource (opened once, read with
+ * The I/O edge of the ISO reader: an image file as an IsoSource (opened once, read with
  * positional reads on its descriptor, never whole), and where an image file sits on its file
  * system, which is what a loopback.cfg's `${iso_path}` means. The only file under iso9660/ that
  * touches the machine.
@@ -8,9 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ErrorCode, ValidationError } from '../../errors.js';
 import { openIso, type Iso, type OpenIsoOptions } from './iso.js';
-import type { RandomAccessSource } from './source.js';
+import type { IsoSource } from './source.js';
 
-export interface IsoFileSource extends RandomAccessSource {
+export interface IsoFileSource extends IsoSource {
   readonly path: string;
   readonly fd: number;
   close(): void;

@@ -13,7 +13,7 @@
  * the image has, as Linux chooses; plain names are shown as Linux's `map=normal` shows them
  * (lower case, no `;1`) and matched without regard to case. Every size, count and chain comes
  * from the image and is bounded by ISO9660_LIMITS; a lie ends in a ParseError. Pure: bytes come
- * from the RandomAccessSource.
+ * from the IsoSource.
  */
 import { ErrorCode, ParseError, ValidationError } from '../../errors.js';
 import { ISO9660_LIMITS } from '../../limits.js';
@@ -21,7 +21,7 @@ import { isSelfOrParent, jolietName, parseDirectoryRecords, plainName, recordDat
 import { readElToritoCatalog, type ElToritoCatalog } from './el-torito.js';
 import { FileFlags, LOGICAL_SECTOR_BYTES } from './layout.js';
 import { rockRidgeAttributes, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from './rock-ridge.js';
-import { invalid, ISO9660_FORMAT, limitExceeded, readExactly, type RandomAccessSource } from './source.js';
+import { invalid, ISO9660_FORMAT, limitExceeded, readExactly, type IsoSource } from './source.js';
 import { declaresRockRidge, readSuspEntries, suspSkipBytes } from './susp.js';
 import { readVolumeDescriptors, type IsoVolumeInfo, type VolumeDescriptorSet } from './volume.js';
 
@@ -90,7 +90,7 @@ export class Iso {
   private cachedBytes = 0;
 
   constructor(
-    private readonly source: RandomAccessSource,
+    private readonly source: IsoSource,
     descriptors: VolumeDescriptorSet,
     nameSpace: IsoNameSpace,
     nameSpaces: IsoNameSpace[],
@@ -367,7 +367,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /** Reads the volume descriptors and the root, and picks the namespace (see the module comment). */
-export function openIso(source: RandomAccessSource, options: OpenIsoOptions = {}): Iso {
+export function openIso(source: IsoSource, options: OpenIsoOptions = {}): Iso {
   const descriptors = readVolumeDescriptors(source);
   const blockBytes = descriptors.volume.logicalBlockBytes;
   const root = descriptors.primaryRoot;

@@ -8,7 +8,7 @@ import { ErrorCode, ParseError } from '../../errors.js';
 
 export const ISO9660_FORMAT = 'iso9660';
 
-export interface RandomAccessSource {
+export interface IsoSource {
   /** Size of the whole source in bytes. */
   readonly sizeBytes: number;
   /** The bytes at [offset, offset + length); may be shorter only where the source ends. */
@@ -16,7 +16,7 @@ export interface RandomAccessSource {
 }
 
 /** A source over bytes already in memory (tests, an image someone else has read). */
-export function bytesSource(bytes: Uint8Array): RandomAccessSource {
+export function isoSourceFromBytes(bytes: Uint8Array): IsoSource {
   return {
     sizeBytes: bytes.length,
     readAt: (offset, length) => bytes.subarray(offset, Math.min(bytes.length, offset + length)),
@@ -27,7 +27,7 @@ export function bytesSource(bytes: Uint8Array): RandomAccessSource {
  * Exactly `length` bytes at `offset`, or FORMAT_TRUNCATED naming `what`: an extent or a
  * descriptor that lies past the end of the image is refused before anything is allocated.
  */
-export function readExactly(source: RandomAccessSource, offset: number, length: number, what: string): Uint8Array {
+export function readExactly(source: IsoSource, offset: number, length: number, what: string): Uint8Array {
   if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > source.sizeBytes) {
     throw new ParseError(
       ErrorCode.FORMAT_TRUNCATED,

@@ -8,7 +8,7 @@
 import { ByteView } from '../../binary/byte-view.js';
 import { ISO9660_LIMITS } from '../../limits.js';
 import { SUSP_CE, SUSP_ER, SUSP_SP, SYSTEM_USE_ENTRY } from './layout.js';
-import { invalid, ISO9660_FORMAT, limitExceeded, readExactly, type RandomAccessSource } from './source.js';
+import { invalid, ISO9660_FORMAT, limitExceeded, readExactly, type IsoSource } from './source.js';
 
 export interface SuspEntry {
   signature: string;
@@ -67,7 +67,7 @@ function entriesOfArea(area: Uint8Array, areaOffset: number, into: SuspEntry[]):
  * `skipBytes` is the SP entry's LEN_SKP (0 for the root's own first record).
  */
 export function readSuspEntries(
-  source: RandomAccessSource,
+  source: IsoSource,
   systemUse: Uint8Array,
   systemUseOffset: number,
   skipBytes: number,

@@ -18,7 +18,7 @@ import {
   VOLUME_DESCRIPTOR_SET_SECTOR,
   VolumeDescriptorType,
 } from './layout.js';
-import { invalid, ISO9660_FORMAT, limitExceeded, readExactly, type RandomAccessSource } from './source.js';
+import { invalid, ISO9660_FORMAT, limitExceeded, readExactly, type IsoSource } from './source.js';
 
 /** What the primary volume descriptor says about the volume (identifiers trimmed of padding). */
 export interface IsoVolumeInfo {
@@ -57,7 +57,7 @@ function ucs2(bytes: Uint8Array): string {
   return swapped.toString('utf16le').replace(/[ \0]+$/, '');
 }
 
-export function readVolumeDescriptors(source: RandomAccessSource): VolumeDescriptorSet {
+export function readVolumeDescriptors(source: IsoSource): VolumeDescriptorSet {
   let primary: VolumeDescriptorSet | undefined;
   let joliet: VolumeDescriptorSet['joliet'];
   let bootCatalogSector: number | undefined;
