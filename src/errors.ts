@@ -43,6 +43,13 @@ export const ErrorCode = {
   FORMAT_UNRECOGNIZED: 'FORMAT_UNRECOGNIZED',
   FORMAT_LIMIT_EXCEEDED: 'FORMAT_LIMIT_EXCEEDED',
   DECOMPRESSION_FAILED: 'DECOMPRESSION_FAILED',
+  // Arming the capture kernel (crash load): checked before the syscall.
+  /** The capture kernel, its initrd, or what they need at run time does not fit the crashkernel= reservation. */
+  CRASH_RESERVATION_TOO_SMALL: 'CRASH_RESERVATION_TOO_SMALL',
+  /** What `crash initrd` needs from the host (a static busybox, node, its libraries) is missing or unusable. */
+  CAPTURE_INITRD_INPUT_UNUSABLE: 'CAPTURE_INITRD_INPUT_UNUSABLE',
+  /** `crash save` outside a capture kernel: there is no /proc/vmcore (or the given file is missing). */
+  VMCORE_NOT_FOUND: 'VMCORE_NOT_FOUND',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -66,6 +66,23 @@ export const BOOTCFG_LIMITS = {
   symlinkHops: 40,
 } as const;
 
+/** Caps on what arming the capture kernel reads: /proc files, initrds, a modules.dep. */
+export const CRASH_ARM_LIMITS = {
+  /** Lines of /proc/iomem: a large NUMA server lists a few thousand resources. */
+  iomemLines: 65536,
+  /** Entries walked in one initrd's cpio archives: distribution initrds hold a few thousand
+   * files, a full dracut one tens of thousands; a million stops a hostile header chain. */
+  cpioEntries: 1_000_000,
+  /** Bytes of one cpio entry name: the kernel's unpacker refuses names longer than PATH_MAX. */
+  cpioNameBytes: 4096,
+  /** Unpacked bytes counted when the reservation is unknown: KEXEC_FILE_SIZE_MAX (4 GiB), the
+   * largest initrd the kernel takes, is also far past any crashkernel= reservation. With a
+   * known reservation the count stops as soon as it passes it: "more than fits" is the answer. */
+  initrdUnpackedBytes: 4 * 1024 * 1024 * 1024,
+  /** Lines of a modules.dep: Debian's generic kernel lists ~4,000 modules. */
+  modulesDepLines: 200_000,
+} as const;
+
 /** Caps on crash dumps (vmcores, kdump-compressed files, the crashed kernel's memory): all untrusted. */
 export const CRASH_LIMITS = {
   /** Bytes of one PT_NOTE segment read whole: a CPU's notes are ~350 bytes and VMCOREINFO one
