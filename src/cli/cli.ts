@@ -21,6 +21,7 @@ const COMMANDS: Record<string, { readonly summary: string; readonly load: () => 
   list: { summary: 'every boot entry of this machine, the default marked', load: () => import('./commands/list.js') },
   reboot: { summary: 'fast reboot into the default (or a named) boot entry; --dry-run to check', load: () => import('./commands/reboot.js') },
   inspect: { summary: 'what a kernel image or initrd is, and whether it is loadable here', load: () => import('./commands/inspect.js') },
+  crash: { summary: 'kdump: arm the capture kernel, build a capture initrd, save and read dumps', load: () => import('./commands/crash.js') },
 };
 
 function overview(): string {

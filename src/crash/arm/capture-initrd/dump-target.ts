@@ -1,0 +1,113 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { ErrorCode, KexecError } from '../../../errors.js';
+
+/**
+ * Where the capture initramfs saves dumps when not told: the filesystem that holds the dump
+ * directory on this running system (/var/crash on the root filesystem, or on /var when that is
+ * its own), named by its UUID so the capture kernel finds it whatever the device is called
+ * there — Fedora's kdump.conf default ("path /var/crash" on the root filesystem).
+ */
+
+export interface MountEntry {
+  readonly majorMinor: string;
+  /** The mount point, with the kernel's octal escapes (\040 for a space) decoded. */
+  readonly mountPoint: string;
+  readonly fstype: string;
+  readonly source: string;
+}
+
+/** /proc/self/mountinfo (Documentation/filesystems/proc.rst, 3.5): fields, then " - ", then type, source, options. */
+export function parseMountinfo(text: string): MountEntry[] {
+  const entries: MountEntry[] = [];
+  for (const line of text.split('\n')) {
+    const separator = line.indexOf(' - ');
+    if (separator === -1) continue;
+    const before = line.slice(0, separator).split(' ');
+    const after = line.slice(separator + 3).split(' ');
+    if (before.length < 5 || after.length < 2) continue;
+    entries.push({ majorMinor: before[2]!, mountPoint: unescapeOctal(before[4]!), fstype: after[0]!, source: unescapeOctal(after[1]!) });
+  }
+  return entries;
+}
+
+function unescapeOctal(text: string): string {
+  return text.replace(/\\([0-7]{3})/g, (_match, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
+}
+
+/** The mount that holds `path`: the longest mount point that is a prefix of it (the last one mounted wins). */
+export function mountHolding(entries: readonly MountEntry[], path: string): MountEntry | undefined {
+  let best: MountEntry | undefined;
+  for (const entry of entries) {
+    const prefix = entry.mountPoint === '/' ? '/' : `${entry.mountPoint}/`;
+    if (path !== entry.mountPoint && !path.startsWith(prefix)) continue;
+    if (best === undefined || entry.mountPoint.length >= best.mountPoint.length) best = entry;
+  }
+  return best;
+}
+
+/** Filesystems that are not a disk the capture kernel could mount again. */
+const NOT_A_DISK = new Set(['overlay', 'tmpfs', 'ramfs', 'rootfs', 'squashfs', 'nfs', 'nfs4', 'cifs', 'fuse', 'virtiofs', '9p', 'zfs', 'devtmpfs', 'proc', 'sysfs']);
+
+export interface DumpTarget {
+  /** "UUID=..." for /init's findfs. */
+  readonly device: string;
+  readonly fstype: string;
+  /** The dump directory relative to that filesystem's root. */
+  readonly directory: string;
+  /** How it was found, for the report. */
+  readonly description: string;
+}
+
+/** Finds the filesystem holding `dumpDir` on this machine and its UUID; throws, saying what to pass instead, when it cannot. */
+export function detectDumpTarget(dumpDir: string, root = '/'): DumpTarget {
+  const remedy = 'Say where dumps go: --dump-device UUID=... (or LABEL=..., or a device path) and --dump-fstype; `lsblk -f` lists them.';
+  let entries: MountEntry[];
+  try {
+    entries = parseMountinfo(readFileSync(join(root, 'proc/self/mountinfo'), 'utf8'));
+  } catch (cause) {
+    throw new KexecError(ErrorCode.CAPTURE_INITRD_INPUT_UNUSABLE, 'Cannot read /proc/self/mountinfo to find the filesystem for dumps.', { cause, remedy });
+  }
+  const mount = mountHolding(entries, dumpDir);
+  if (mount === undefined || NOT_A_DISK.has(mount.fstype) || !mount.source.startsWith('/dev/')) {
+    throw new KexecError(
+      ErrorCode.CAPTURE_INITRD_INPUT_UNUSABLE,
+      `${dumpDir} is on ${mount === undefined ? 'no mounted filesystem' : `${mount.source} (${mount.fstype})`}, not on a disk filesystem the capture kernel can mount.`,
+      { remedy },
+    );
+  }
+  const uuid = uuidOf(mount.majorMinor, root);
+  if (uuid === undefined) {
+    throw new KexecError(ErrorCode.CAPTURE_INITRD_INPUT_UNUSABLE, `${mount.source} (holding ${dumpDir}) has no UUID in /dev/disk/by-uuid.`, { remedy });
+  }
+  const relativeDir = mount.mountPoint === '/' ? dumpDir : dumpDir.slice(mount.mountPoint.length) || '/';
+  return { device: `UUID=${uuid}`, fstype: mount.fstype, directory: relativeDir, description: `${mount.source} (${mount.fstype}, mounted on ${mount.mountPoint})` };
+}
+
+function uuidOf(majorMinor: string, root: string): string | undefined {
+  const [major, minor] = majorMinor.split(':').map(Number);
+  const directory = join(root, 'dev/disk/by-uuid');
+  let names: string[];
+  try {
+    names = readdirSync(directory);
+  } catch {
+    return undefined;
+  }
+  for (const name of names) {
+    try {
+      const rdev = statSync(join(directory, name), { bigint: true }).rdev;
+      if (majorOf(rdev) === major && minorOf(rdev) === minor) return name;
+    } catch {
+      // a stale link
+    }
+  }
+  return undefined;
+}
+
+/** glibc's gnu_dev_major/minor for Linux's 64-bit dev_t. */
+function majorOf(rdev: bigint): number {
+  return Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & 0xfffff000n));
+}
+function minorOf(rdev: bigint): number {
+  return Number((rdev & 0xffn) | ((rdev >> 12n) & 0xffffff00n));
+}
