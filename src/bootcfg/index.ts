@@ -59,6 +59,7 @@ export { isoBootFileReader } from './iso9660/boot-file-reader.js';
 export { extractIsoFile } from './iso9660/extract.js';
 export {
   isoBootEntries,
+  readIsoBootMenus,
   findIsolinuxConfig,
   ISO_GRUB_CONFIGS,
   ISO_LOOPBACK_CONFIG,
@@ -66,5 +67,6 @@ export {
   type IsoBootEntry,
   type IsoBootConfig,
   type IsoConfigFile,
+  type IsoBootMenus,
 } from './iso9660/boot-entries.js';
 export { openIsoFile, withIsoFile, locateIsoFile, type IsoFileSource, type IsoFileLocation } from './iso9660/file-source.js';

@@ -140,13 +140,17 @@ function resolveInIso(iso: Iso, entry: BootEntry, source: IsoEntrySource): IsoBo
   return resolved;
 }
 
-/** Finds the image's boot configs, parses them, and returns their entries with files in the image. */
-export function isoBootEntries(image: Iso | IsoSource, options: IsoBootOptions = {}): IsoBootConfig {
-  const iso = image instanceof Iso ? image : openIso(image);
-  const reader = isoBootFileReader(iso);
+/** The menus' entries before their files are looked up in the image (what isoBootEntries resolves). */
+export interface IsoBootMenus extends BootConfig {
+  entries: (BootEntry & { iso: IsoEntrySource })[];
+  configFiles: IsoConfigFile[];
+}
+
+/** Finds the boot configs in the reader's namespace (an image's) and parses them; see the module comment. */
+export function readIsoBootMenus(reader: BootFileReader, options: IsoBootOptions = {}): IsoBootMenus {
   const warnings: BootConfigWarning[] = [];
   const configFiles: IsoConfigFile[] = [];
-  const parts: { config: BootConfig; loopbackArgs: string[][] }[] = [];
+  const parts: GrubRun[] = [];
 
   const loopbackText = options.isoPath === undefined ? undefined : reader.readText(ISO_LOOPBACK_CONFIG);
   if (loopbackText !== undefined) {
@@ -167,24 +171,30 @@ export function isoBootEntries(image: Iso | IsoSource, options: IsoBootOptions =
     configFiles.push({ file: isolinuxConfig, loader: 'syslinux', loopback: false });
   }
   if (parts.length === 0) {
-    warnings.push({ code: BootConfigWarningCode.FILE_NOT_FOUND, message: `no boot configuration in the image (looked for ${[...(options.isoPath !== undefined ? [ISO_LOOPBACK_CONFIG] : []), ...ISO_GRUB_CONFIGS].join(', ')} and isolinux's isolinux.cfg/syslinux.cfg)` });
+    const looked = [...(options.isoPath !== undefined ? [ISO_LOOPBACK_CONFIG] : []), ...ISO_GRUB_CONFIGS].join(', ');
+    warnings.push({ code: BootConfigWarningCode.FILE_NOT_FOUND, message: `no boot configuration in the image (looked for ${looked} and isolinux's isolinux.cfg or syslinux.cfg)` });
   }
 
-  const entries: IsoBootEntry[] = [];
+  const entries: IsoBootMenus['entries'] = [];
   let defaultId: string | undefined;
   for (const { config, loopbackArgs } of parts) {
     warnings.push(...config.warnings);
     config.entries.forEach((entry, index) => {
-      const source: IsoEntrySource = { loopbackArgs: loopbackArgs[index] ?? [] };
-      if (options.imageFile !== undefined) source.imageFile = options.imageFile;
-      if (options.isoPath !== undefined) source.isoPath = options.isoPath;
-      const resolved = resolveInIso(iso, entry, source);
-      resolved.isDefault = entry.isDefault && defaultId === undefined;
-      entries.push(resolved);
+      const iso: IsoEntrySource = { loopbackArgs: loopbackArgs[index] ?? [] };
+      if (options.imageFile !== undefined) iso.imageFile = options.imageFile;
+      if (options.isoPath !== undefined) iso.isoPath = options.isoPath;
+      entries.push({ ...entry, pathBases: ['/'], isDefault: entry.isDefault && defaultId === undefined, iso });
     });
     if (defaultId === undefined && config.defaultId !== undefined) defaultId = config.defaultId;
   }
-  const result: IsoBootConfig = { entries, warnings, configFiles };
-  if (defaultId !== undefined) result.defaultId = defaultId;
-  return result;
+  const menus: IsoBootMenus = { entries, warnings, configFiles };
+  if (defaultId !== undefined) menus.defaultId = defaultId;
+  return menus;
+}
+
+/** Finds the image's boot configs, parses them, and returns their entries with files looked up in the image. */
+export function isoBootEntries(image: Iso | IsoSource, options: IsoBootOptions = {}): IsoBootConfig {
+  const iso = image instanceof Iso ? image : openIso(image);
+  const menus = readIsoBootMenus(isoBootFileReader(iso), options);
+  return { ...menus, entries: menus.entries.map((entry) => resolveInIso(iso, entry, entry.iso)) };
 }
