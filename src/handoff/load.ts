@@ -1,10 +1,12 @@
-import { readdirSync } from 'node:fs';
+import { closeSync, readdirSync, writeSync } from 'node:fs';
+import { openIso, type Iso } from '../bootcfg/iso9660/iso.js';
+import { openIsoFile, type IsoFileSource } from '../bootcfg/iso9660/file-source.js';
 import { join } from 'node:path';
 import { ErrorCode, ValidationError } from '../errors.js';
 import type { AddonFile } from '../image/uki/index.js';
 import type { ProgressListener } from '../image/codecs/index.js';
 import { LIMITS } from '../limits.js';
-import { KEXEC_FILE_DEBUG, KEXEC_FILE_FLAG_SINCE, KEXEC_FILE_NO_INITRAMFS, KEXEC_FILE_ON_CRASH, kernelArchOf, releaseAtLeast } from '../syscall/numbers.js';
+import { KEXEC_FILE_DEBUG, KEXEC_FILE_FLAG_SINCE, KEXEC_FILE_NO_INITRAMFS, KEXEC_FILE_ON_CRASH, MFD_CLOEXEC, kernelArchOf, releaseAtLeast } from '../syscall/numbers.js';
 import { validateCmdline } from './cmdline.js';
 import type { FailedCall } from './explain.js';
 import { callWithKernelLog, hostEnvironment, type HandoffEnvironment } from './environment.js';
@@ -25,6 +27,11 @@ export interface LoadOptions {
   readonly cmdline?: string;
   /** Load as the crash (kdump) kernel, run by the kernel itself on panic. */
   readonly crash?: boolean;
+  /**
+   * An ISO 9660 image that `kernel` and `initrd` are paths inside: they are read straight from
+   * the image (no mount) into memfds.
+   */
+  readonly isoImage?: string;
   /** A multi-profile UKI's profile (@N), 0 by default. */
   readonly ukiProfile?: number;
   /**
@@ -78,9 +85,12 @@ export async function load(options: LoadOptions, env: HandoffEnvironment = hostE
   const crash = options.crash === true;
   const initrdPaths = options.initrd === undefined ? [] : typeof options.initrd === 'string' ? [options.initrd] : [...options.initrd];
   const toClose: OpenedImage[] = [];
+  const closers: Array<() => void> = [];
   const keep = (image: OpenedImage) => (toClose.push(image), image);
   try {
-    const kernelFile = keep(openImage(options.kernel, 'kernel'));
+    const iso = options.isoImage === undefined ? undefined : openIsoImage(options.isoImage);
+    if (iso !== undefined) closers.push(() => iso.source.close());
+    const kernelFile = keep(iso === undefined ? openImage(options.kernel, 'kernel') : memfdFromIso(iso.iso, options.kernel, 'kernel', env.syscalls));
     const plan = options.skipPreflight === true ? undefined : await planFor(kernelFile, options, env);
     const cmdline = options.cmdline ?? plan?.imageCmdline;
     if (cmdline === undefined) {
@@ -96,7 +106,7 @@ export async function load(options: LoadOptions, env: HandoffEnvironment = hostE
     const kernel = plan?.replacement !== undefined ? keep(memfdFromBytes(plan.replacement, 'kernel', env.syscalls)) : kernelFile;
     const initrdParts: InitrdPart[] = [...(plan?.initrdPrefix ?? [])];
     for (const path of initrdPaths) {
-      const part = keep(openImage(path, 'initrd'));
+      const part = keep(iso === undefined ? openImage(path, 'initrd') : memfdFromIso(iso.iso, path, 'initrd', env.syscalls));
       if (options.skipPreflight !== true) preflightInitrd(readHead(part, INITRD_HEAD_BYTES), path, (head) => detectCodec(head) !== undefined);
       initrdParts.push(part);
     }
@@ -121,6 +131,54 @@ export async function load(options: LoadOptions, env: HandoffEnvironment = hostE
     return { kernel: { ...describe(kernel), path: options.kernel }, initrd: initrd === undefined ? undefined : describe(initrd), cmdline, crash, flags, dryRun, notes, kernelLog, durationMs };
   } finally {
     for (const image of toClose) closeImage(image);
+    for (const close of closers) close();
+  }
+}
+
+function openIsoImage(file: string): { iso: Iso; source: IsoFileSource } {
+  let source: IsoFileSource;
+  try {
+    source = openIsoFile(file);
+  } catch (cause) {
+    throw new ValidationError(ErrorCode.INPUT_NOT_FOUND, `The ISO image ${file} cannot be opened (${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}).`, {
+      path: file,
+      cause,
+      remedy: 'Check the path of the image.',
+    });
+  }
+  try {
+    return { iso: openIso(source), source };
+  } catch (error) {
+    source.close();
+    throw error;
+  }
+}
+
+/**
+ * A file inside an ISO image, copied chunk by chunk into a memfd: the descriptor the kernel
+ * reads, as for any file kexec-ts prepares. Missing or not a regular file: the same errors as
+ * for a file on disk.
+ */
+function memfdFromIso(iso: Iso, path: string, role: 'kernel' | 'initrd', syscalls: HandoffEnvironment['syscalls']): OpenedImage {
+  const what = role === 'kernel' ? 'kernel image' : 'initrd';
+  const info = iso.stat(path);
+  if (info === undefined || info.kind !== 'file') {
+    throw new ValidationError(ErrorCode.INPUT_NOT_FOUND, `The ${what} ${path} is not a file in the ISO image.`, { path, remedy: 'kexec-ts list --iso FILE shows what the image boots.' });
+  }
+  const size = info.sizeBytes;
+  if (size === 0) throw new ValidationError(ErrorCode.INPUT_EMPTY, `The ${what} ${path} in the ISO image is empty.`, { path });
+  const fd = syscalls.memfdCreate(`kexec-ts-${role}`, MFD_CLOEXEC);
+  try {
+    let written = 0;
+    for (const chunk of iso.chunks(path, { maxBytes: LIMITS.kernelFileBytes })) {
+      let offset = 0;
+      while (offset < chunk.length) offset += writeSync(fd, chunk, offset, chunk.length - offset);
+      written += chunk.length;
+    }
+    return { role, path, realPath: `memfd:kexec-ts-${role} (${path} in the ISO image)`, fd, sizeBytes: written };
+  } catch (error) {
+    closeSync(fd);
+    throw error;
   }
 }
 

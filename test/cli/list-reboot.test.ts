@@ -72,3 +72,24 @@ test('a machine with nothing to boot says so: list exits 0, reboot refuses with 
   assert.equal(reboot.exitCode, ExitCode.INPUT_REJECTED);
   assert.equal(JSON.parse(reboot.out).error.code, 'NO_BOOT_ENTRY');
 });
+
+test('list --iso and reboot --dry-run --iso read the netboot image in place and extract its kernel', async (t) => {
+  const { existsSync } = await import('node:fs');
+  const { kexecTsCacheDir } = await import('../vm/fixtures.js');
+  const iso = join(kexecTsCacheDir(), 'iso', 'netboot-grub-rescue.iso');
+  if (!existsSync(iso) || process.arch !== 'x64') {
+    if (process.env.CI === 'true') assert.fail(`fixture missing: ${iso}`);
+    return t.skip(`fixture missing: ${iso}`);
+  }
+  const empty = mkdtempSync(join(tmpdir(), 'kexec-ts-empty-root-'));
+  const listed = JSON.parse((await run('list', '--root', empty, '--iso', iso, '--json')).out) as Record<string, any>;
+  const entries = listed.entries as Array<Record<string, any>>;
+  assert.ok(entries.length > 0);
+  assert.ok(entries.every((entry) => entry.iso?.imageFile === iso));
+  assert.ok(entries.some((entry) => (entry.cmdline as string).includes(`iso-scan/filename=`)), 'the loopback entries carry iso-scan/filename');
+  const dry = JSON.parse((await run('reboot', '--dry-run', '--iso', iso, '--json')).out) as Record<string, any>;
+  assert.equal(dry.dryRun, true);
+  assert.equal(dry.kernel.path, '/debian-installer/amd64/linux');
+  assert.match(dry.kernel.realPath, /^memfd:kexec-ts-kernel \(\/debian-installer\/amd64\/linux in the ISO image\)/);
+  assert.ok(dry.kernel.sizeBytes > 1_000_000);
+});

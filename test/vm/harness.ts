@@ -29,6 +29,8 @@ export interface BootVmOptions {
   /** QEMU is killed (SIGKILL) this long after it starts. */
   timeoutMs: number;
   extraFiles?: GuestFile[];
+  /** Stop the VM as soon as its console matches this (for guests that do not power off). */
+  stopWhen?: RegExp;
 }
 
 export interface VmRun {
@@ -101,7 +103,7 @@ export async function bootVm(options: BootVmOptions): Promise<VmRun> {
       '-initrd', initrdPath,
       '-append', cmdline,
     ];
-    return await runQemu(qemuArgs, options.timeoutMs);
+    return await runQemu(qemuArgs, options.timeoutMs, QEMU_BINARY, options.stopWhen);
   } finally {
     fs.rmSync(workDir, { recursive: true, force: true });
   }
@@ -115,7 +117,7 @@ process.on('exit', () => {
 });
 
 /** Runs QEMU (`qemuBinary`, x86_64 by default) until it exits or `timeoutMs` passes, then kills it. */
-export function runQemu(qemuArgs: string[], timeoutMs: number, qemuBinary: string = QEMU_BINARY): Promise<VmRun> {
+export function runQemu(qemuArgs: string[], timeoutMs: number, qemuBinary: string = QEMU_BINARY, stopWhen?: RegExp): Promise<VmRun> {
   const [command, args] = fs.existsSync(SETPRIV_BINARY)
     ? [SETPRIV_BINARY, ['--pdeathsig', 'KILL', '--', qemuBinary, ...qemuArgs]]
     : [qemuBinary, qemuArgs];
@@ -130,6 +132,8 @@ export function runQemu(qemuArgs: string[], timeoutMs: number, qemuBinary: strin
     vm.stdout.on('data', (chunk: Buffer) => {
       serialChunks.push(chunk);
       if (echoSerial) process.stderr.write(chunk);
+      // A guest that never powers off (an installer) is stopped once it has shown what we wait for.
+      if (stopWhen !== undefined && stopWhen.test(Buffer.concat(serialChunks).toString('utf8'))) vm.kill('SIGKILL');
     });
     vm.stderr.on('data', (chunk: Buffer) => stderrChunks.push(chunk));
     const timer = setTimeout(() => {

@@ -6,17 +6,19 @@ import { load } from '../../handoff/load.js';
 import { ExitCode } from '../exit-codes.js';
 import { writeJson, type CommandOutput } from '../output.js';
 import { progressOnTerminal } from '../progress.js';
-import { listedEntries } from './list.js';
+import { isoEntries, listedEntries, type ListedEntry } from './list.js';
 import type { Command } from '../cli.js';
 
-const usage = `Usage: kexec-ts reboot [ENTRY] [--dry-run] [--append S] [--force] [--root DIR] [--esp DIR] [--json]
+const usage = `Usage: kexec-ts reboot [ENTRY] [--dry-run] [--append S] [--force] [--root DIR] [--esp DIR] [--iso FILE] [--json]
 Fast reboot into a boot entry without firmware or boot loader: the default one, or ENTRY (an id,
 a title, an index as 'kexec-ts list' shows it, or a glob). The entry's kernel, initrds and command
 line are loaded with every check, then the machine hands off: through systemd when it runs the
 machine (services stop cleanly), otherwise after syncing filesystems.
   --dry-run    check and show exactly what would be loaded; load nothing, reboot nothing
   --append S   add S to the entry's command line
-  --force      hand off at once, without asking the init system (like kexec -e)`;
+  --force      hand off at once, without asking the init system (like kexec -e)
+  --iso FILE   boot an entry of this ISO image's own menu (default: the image's default); its
+               kernel and initrd are read from the image, no mount needed`;
 
 async function run(args: string[], output: CommandOutput): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -28,11 +30,13 @@ async function run(args: string[], output: CommandOutput): Promise<number> {
       force: { type: 'boolean' },
       root: { type: 'string' },
       esp: { type: 'string' },
+      iso: { type: 'string' },
     },
   });
   if (positionals.length > 1) throw new UsageError(`reboot takes at most one ENTRY.\n${usage}`);
   const dryRun = values['dry-run'] === true;
-  const listed = listedEntries(values.root ?? '/', values.esp);
+  // With --iso the choice is among the image's entries only: that is what the user asked to boot.
+  const listed: { entries: ListedEntry[] } = values.iso !== undefined ? { entries: isoEntries(values.iso).entries } : listedEntries(values.root ?? "/", values.esp);
   const entry = selectBootEntry(listed.entries, positionals[0]);
   if (entry.unbootableReason !== undefined) {
     throw new KexecError(ErrorCode.NO_BOOT_ENTRY, `The entry '${entry.title}' cannot be booted with kexec: ${entry.unbootableReason.message}.`, {
@@ -46,6 +50,7 @@ async function run(args: string[], output: CommandOutput): Promise<number> {
   const result = await load({
     kernel,
     initrd: entry.initrdFiles,
+    ...(entry.iso?.imageFile !== undefined ? { isoImage: entry.iso.imageFile } : {}),
     ...(cmdline !== undefined ? { cmdline } : {}),
     dryRun,
     ...(progressOnTerminal(output, 'decompressing the kernel') !== undefined ? { onProgress: progressOnTerminal(output, 'decompressing the kernel')! } : {}),
