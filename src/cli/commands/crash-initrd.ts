@@ -6,7 +6,7 @@ import { splitCmdline } from '../../handoff/cmdline.js';
 import { formatSize } from '../../crash/arm/memory-size.js';
 import { ExitCode } from '../exit-codes.js';
 import { writeJson, type CommandOutput } from '../output.js';
-import { progressOnTerminal } from '../progress.js';
+import { byteProgressOnTerminal } from './crash-progress.js';
 import type { Subcommand } from './crash.js';
 
 const usage = `Usage: kexec-ts crash initrd OUT [options] [--json]
@@ -71,7 +71,8 @@ async function run(args: string[], output: CommandOutput): Promise<number> {
   if (timeout !== undefined && !/^\d+$/.test(timeout)) throw new UsageError(`--device-timeout takes whole seconds, not '${timeout}'.`);
   const onFailure = action('on-failure', values['on-failure']);
   const finalAction = action('final-action', values['final-action']);
-  const progress = progressOnTerminal(output, 'compressing');
+  const progress = byteProgressOnTerminal(output);
+  const startedAt = performance.now();
   const options: CaptureInitrdOptions = {
     out: positionals[0]!,
     force: values.force === true,
@@ -92,9 +93,10 @@ async function run(args: string[], output: CommandOutput): Promise<number> {
     ...(values.busybox !== undefined ? { busybox: values.busybox } : {}),
     ...(values.node !== undefined ? { node: values.node } : {}),
     gzip: values['no-compress'] !== true,
-    ...(progress !== undefined ? { onProgress: (done: number) => progress(done, done) } : {}),
+    onProgress: (done: number, total: number) =>
+      progress({ phase: 'gzip', bytesDone: done, bytesTotal: total, bytesPerSecond: (done * 1000) / Math.max(1, performance.now() - startedAt) }),
   };
-  const result = await buildCaptureInitrd(options);
+  const result = await buildCaptureInitrd(options).finally(() => progress.stop());
   if (output.json) {
     writeJson(output, { ok: true, command: 'crash initrd', ...result });
   } else {
