@@ -50,6 +50,13 @@ export const ErrorCode = {
   CAPTURE_INITRD_INPUT_UNUSABLE: 'CAPTURE_INITRD_INPUT_UNUSABLE',
   /** `crash save` outside a capture kernel: there is no /proc/vmcore (or the given file is missing). */
   VMCORE_NOT_FOUND: 'VMCORE_NOT_FOUND',
+  // Saving a crash dump.
+  /** The dump's file already exists complete; it is kept unless the caller forces overwriting it. */
+  DUMP_EXISTS: 'DUMP_EXISTS',
+  /** The filesystem ran out of space while the dump was written: it is incomplete. */
+  DUMP_NO_SPACE: 'DUMP_NO_SPACE',
+  /** Writing, syncing or renaming the dump failed (I/O error, permissions): it is incomplete. */
+  DUMP_WRITE_FAILED: 'DUMP_WRITE_FAILED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -44,3 +44,18 @@ export {
   type KernelLog,
   type PrintkRecord,
 } from './dmesg/index.js';
+export { saveDump, type SaveOptions, type SaveResult, type DumpFormat } from './dump/save.js';
+export { reassembleFlattened, type ReassembleOptions, type ReassembleResult } from './dump/reassemble.js';
+export { DumpExistsError, DumpWriteError } from './dump/errors.js';
+export { COMPRESSIONS, type Compression } from './dump/page-compress.js';
+export type { SaveProgress, ProgressListener } from './dump/progress.js';
+export type { DumpDestination } from './dump/output.js';
+export {
+  DL_EXCLUDE_ZERO,
+  DL_EXCLUDE_CACHE,
+  DL_EXCLUDE_CACHE_PRI,
+  DL_EXCLUDE_USER_DATA,
+  DL_EXCLUDE_FREE,
+  MAX_DUMP_LEVEL,
+  type ExclusionCounts,
+} from './dump/page-filter.js';

@@ -41,6 +41,23 @@ function buildPieces(loads: readonly PtLoad[]): Piece[] {
   return pieces;
 }
 
+/** Sets bits [from, to) of a little-endian bitmap. */
+export function setBits(bitmap: Uint8Array, from: number, to: number): void {
+  let bit = from;
+  while (bit < to && (bit & 7) !== 0) {
+    bitmap[bit >>> 3]! |= 1 << (bit & 7);
+    bit++;
+  }
+  if (to - bit >= 8) {
+    bitmap.fill(0xff, bit >>> 3, (to >>> 3));
+    bit = to & ~7;
+  }
+  while (bit < to) {
+    bitmap[bit >>> 3]! |= 1 << (bit & 7);
+    bit++;
+  }
+}
+
 export function mergeRanges(ranges: readonly PhysicalRange[]): PhysicalRange[] {
   const sorted = [...ranges].filter((range) => range.end > range.start).sort((a, b) => a.start - b.start);
   const merged: PhysicalRange[] = [];
@@ -115,6 +132,14 @@ export async function openElfVmcore(source: RandomAccessSource): Promise<Vmcore>
     hasPage(pfn) {
       const piece = findPiece(pfn * pageSize);
       return piece !== undefined && pfn * pageSize < piece.fileEnd;
+    },
+    markPresent(bitmap, startPfn, endPfn) {
+      for (const piece of pieces) {
+        // Whole pages only: a page partly in the file is not dumpable (makedumpfile's rounding).
+        const from = Math.max(startPfn, Math.ceil(piece.start / pageSize));
+        const to = Math.min(endPfn, Math.floor(Math.min(piece.end, piece.fileEnd) / pageSize));
+        setBits(bitmap, from - startPfn, to - startPfn);
+      }
     },
     async readPhysical(paddr, length, into) {
       const target = into ? into.subarray(0, length) : new Uint8Array(length);

@@ -230,6 +230,17 @@ export async function openKdumpVmcore(source: RandomAccessSource): Promise<Vmcor
     loads: undefined,
     kdump,
     hasPage: (pfn) => pfn >= 0 && pfn < maxMapnr && bitSet(bitmap2, pfn),
+    markPresent(bitmap, startPfn, endPfn) {
+      const to = Math.min(endPfn, maxMapnr);
+      if (startPfn % 8 === 0) {
+        // Byte-aligned: copy the 2nd bitmap's bytes, masking the last partial one.
+        const bytes = Math.ceil((to - startPfn) / 8);
+        bitmap.set(bitmap2.subarray(startPfn / 8, startPfn / 8 + bytes), 0);
+        if ((to - startPfn) % 8 !== 0) bitmap[bytes - 1]! &= (1 << ((to - startPfn) % 8)) - 1;
+        return;
+      }
+      for (let pfn = startPfn; pfn < to; pfn++) if (bitSet(bitmap2, pfn)) bitmap[(pfn - startPfn) >>> 3]! |= 1 << ((pfn - startPfn) & 7);
+    },
     async readPhysical(paddr, length, into) {
       const target = into ? into.subarray(0, length) : new Uint8Array(length);
       let done = 0;

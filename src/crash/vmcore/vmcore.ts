@@ -43,6 +43,8 @@ export interface Vmcore {
   readonly kdump: KdumpHeader | undefined;
   /** Whether the page's contents are in the dump (false for holes and excluded pages). */
   hasPage(pfn: number): boolean;
+  /** Sets bit i of `bitmap` for each page frame startPfn + i in [startPfn, endPfn) that hasPage(). */
+  markPresent(bitmap: Uint8Array, startPfn: number, endPfn: number): void;
   /**
    * `length` bytes of physical memory at `paddr`. Throws PageNotInDumpError for a byte the dump
    * does not hold. With `into`, the bytes land there and a view of it is returned.

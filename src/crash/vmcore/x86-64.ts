@@ -111,14 +111,26 @@ export function x86_64Memory(vmcore: Vmcore, options: X86_64MemoryOptions = {}):
     toPhysical,
     async readVirtual(vaddr, length, into) {
       const target = into ? into.subarray(0, length) : new Uint8Array(length);
+      // Pages that are physically contiguous are read in one go (vmemmap sits in 2 MiB pages).
+      let runStart = 0;
+      let runPaddr = -1;
+      let runLength = 0;
       let done = 0;
       while (done < length) {
         const at = vaddr + BigInt(done);
         const within = Number(at & BigInt(PAGE_SIZE - 1));
         const count = Math.min(length - done, PAGE_SIZE - within);
-        await vmcore.readPhysical(await toPhysical(at), count, target.subarray(done, done + count));
+        const paddr = await toPhysical(at);
+        if (runLength > 0 && paddr === runPaddr + runLength) runLength += count;
+        else {
+          if (runLength > 0) await vmcore.readPhysical(runPaddr, runLength, target.subarray(runStart, runStart + runLength));
+          runStart = done;
+          runPaddr = paddr;
+          runLength = count;
+        }
         done += count;
       }
+      if (runLength > 0) await vmcore.readPhysical(runPaddr, runLength, target.subarray(runStart, runStart + runLength));
       return target;
     },
   };

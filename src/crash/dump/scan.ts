@@ -1,0 +1,151 @@
+import { CRASH_LIMITS } from '../../limits.js';
+import type { Vmcore } from '../vmcore/vmcore.js';
+import { x86_64Memory, type VirtualMemory } from '../vmcore/x86-64.js';
+import { canFindStructPages, readMemMap, type MemMap } from './mem-map.js';
+import { DL_EXCLUDE_ZERO, PageFilter } from './page-filter.js';
+
+// What every writer shares: which page frames exist, which of them a dump level keeps, and
+// reading the kept ones in large runs. Memory stays bounded: one cycle's bitmap (CRASH_LIMITS.
+// pagesPerCycle bits) and one run of pages at a time, whatever the size of the dump.
+
+/** Pages read in one go: 1 MiB of 4 KiB pages. */
+export const READ_RUN_PAGES = 256;
+/** Excluded pages read anyway to join two runs (one read instead of two). */
+const RUN_JOIN_GAP_PAGES = 8;
+
+export interface DumpContext {
+  readonly vmcore: Vmcore;
+  readonly memory: VirtualMemory | undefined;
+  readonly pageSize: number;
+  /** One past the last page frame written (makedumpfile's max_mapnr). */
+  readonly maxPfn: number;
+  readonly memMap: MemMap | undefined;
+  readonly dumpLevel: number;
+  readonly cyclePages: number;
+}
+
+export interface PrepareOptions {
+  dumpLevel: number;
+  /** Page frames per cycle (a multiple of 8); tests make it small to cross cycle edges. */
+  cyclePages?: number;
+}
+
+export async function prepareDump(vmcore: Vmcore, options: PrepareOptions): Promise<DumpContext> {
+  const memory = vmcore.machineName === 'x86_64' ? x86_64Memory(vmcore) : undefined;
+  let memMap: MemMap | undefined;
+  let maxPfn = vmcore.maxPfn;
+  // makedumpfile reads the mem_map whenever it can, and lowers max_mapnr to its end.
+  if (memory && canFindStructPages(vmcore.vmcoreinfo)) {
+    memMap = await readMemMap(memory, vmcore.vmcoreinfo, vmcore.pageSize, vmcore.maxPfn);
+    maxPfn = memMap.maxPfn;
+  }
+  const cyclePages = Math.max(8, Math.floor((options.cyclePages ?? CRASH_LIMITS.pagesPerCycle) / 8) * 8);
+  return { vmcore, memory, pageSize: vmcore.pageSize, maxPfn, memMap, dumpLevel: options.dumpLevel, cyclePages };
+}
+
+export function createFilter(context: DumpContext): PageFilter {
+  const memory = context.memory ?? {
+    toPhysical: async () => 0,
+    readVirtual: async () => new Uint8Array(0),
+  };
+  return new PageFilter(memory, context.vmcore.vmcoreinfo, context.memMap, { dumpLevel: context.dumpLevel, pageSize: context.pageSize });
+}
+
+export interface Cycle {
+  readonly startPfn: number;
+  readonly endPfn: number;
+  /** Bit i: page frame startPfn + i is in the source dump. */
+  readonly present: Uint8Array;
+  /** Bit i: page frame startPfn + i is kept by the level's struct-page rules (zero pages not yet judged). */
+  readonly keep: Uint8Array;
+}
+
+/** The cycles of [fromPfn, toPfn) in order, each with its keep bitmap (reused between cycles). */
+export async function* cycles(context: DumpContext, filter: PageFilter, fromPfn = 0, toPfn = context.maxPfn): AsyncGenerator<Cycle> {
+  const keepBitmap = new Uint8Array(context.cyclePages / 8);
+  const presentBitmap = new Uint8Array(context.cyclePages / 8);
+  for (let start = fromPfn; start < toPfn; start += context.cyclePages) {
+    const end = Math.min(toPfn, start + context.cyclePages);
+    const present = presentBitmap.subarray(0, Math.ceil((end - start) / 8));
+    present.fill(0);
+    context.vmcore.markPresent(present, start, end);
+    const keep = keepBitmap.subarray(0, present.length);
+    keep.set(present);
+    await filter.exclude(keep, start, end);
+    yield { startPfn: start, endPfn: end, present, keep };
+  }
+}
+
+export function isKept(keep: Uint8Array, bit: number): boolean {
+  return (keep[bit >>> 3]! & (1 << (bit & 7))) !== 0;
+}
+
+export function countKept(keep: Uint8Array, bits: number): number {
+  let count = 0;
+  for (let index = 0; index < keep.length; index++) {
+    let byte = keep[index]!;
+    if (index === keep.length - 1 && bits % 8 !== 0) byte &= (1 << (bits % 8)) - 1;
+    while (byte !== 0) {
+      byte &= byte - 1;
+      count++;
+    }
+  }
+  return count;
+}
+
+export function isZeroPage(page: Uint8Array, zeroPage: Uint8Array): boolean {
+  return Buffer.compare(page, zeroPage) === 0;
+}
+
+export function excludesZeroPages(context: DumpContext): boolean {
+  return (context.dumpLevel & DL_EXCLUDE_ZERO) !== 0;
+}
+
+/**
+ * Calls `onRun` for the kept page frames of a cycle in order, in runs of at most READ_RUN_PAGES
+ * read with one call (short gaps of excluded frames are read and skipped). `pages[i]` is frame
+ * `pfns[i]`; the bytes are only valid until `onRun` resolves.
+ */
+export async function forEachKeptRun(
+  context: DumpContext,
+  cycle: Cycle,
+  buffer: Uint8Array,
+  onRun: (pfns: readonly number[], pages: readonly Uint8Array[], bytesRead: number) => Promise<void>,
+): Promise<void> {
+  const { pageSize } = context;
+  const total = cycle.endPfn - cycle.startPfn;
+  // Reading an excluded page is cheap only in an ELF source (no decompression), and only a
+  // page that is in the source can be read at all.
+  const joinGaps = context.vmcore.format === 'elf';
+  let bit = 0;
+  while (bit < total) {
+    // Skip whole zero bytes of the bitmap quickly.
+    if ((bit & 7) === 0 && cycle.keep[bit >>> 3] === 0) {
+      bit += 8;
+      continue;
+    }
+    if (!isKept(cycle.keep, bit)) {
+      bit++;
+      continue;
+    }
+    const first = bit;
+    let last = bit;
+    let probe = bit + 1;
+    while (probe < total && probe - first < READ_RUN_PAGES) {
+      if (isKept(cycle.keep, probe)) last = probe;
+      else if (!joinGaps || !isKept(cycle.present, probe) || probe - last > RUN_JOIN_GAP_PAGES) break;
+      probe++;
+    }
+    const count = last - first + 1;
+    const bytes = await context.vmcore.readPhysical((cycle.startPfn + first) * pageSize, count * pageSize, buffer);
+    const pfns: number[] = [];
+    const pages: Uint8Array[] = [];
+    for (let index = first; index <= last; index++) {
+      if (!isKept(cycle.keep, index)) continue;
+      pfns.push(cycle.startPfn + index);
+      pages.push(bytes.subarray((index - first) * pageSize, (index - first + 1) * pageSize));
+    }
+    await onRun(pfns, pages, count * pageSize);
+    bit = last + 1;
+  }
+}
