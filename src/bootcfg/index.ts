@@ -53,7 +53,7 @@ export {
   type ReadIsoFileOptions,
   type IsoChunkOptions,
 } from './iso9660/iso.js';
-export type { IsoVolumeInfo } from './iso9660/volume.js';
+export { probeIso, ISO_PROBE_BYTES, type IsoVolumeInfo } from './iso9660/volume.js';
 export type { ElToritoCatalog, ElToritoBootImage, ElToritoPlatform, ElToritoEmulation } from './iso9660/el-torito.js';
 export { isoBootFileReader } from './iso9660/boot-file-reader.js';
 export { extractIsoFile } from './iso9660/extract.js';

@@ -15,7 +15,8 @@ import { extractIsoFile } from '../../src/bootcfg/iso9660/extract.js';
 import { locateIsoFile, openIsoFile, withIsoFile, type IsoFileSource } from '../../src/bootcfg/iso9660/file-source.js';
 import { openIso, type Iso, type IsoNameSpace } from '../../src/bootcfg/iso9660/iso.js';
 import { readSuspEntries } from '../../src/bootcfg/iso9660/susp.js';
-import { isoFixtures, meteredSource, NETBOOT_INITRD, NETBOOT_LINUX, patchedSource } from './iso-fixtures.js';
+import { ISO_PROBE_BYTES, probeIso } from '../../src/bootcfg/iso9660/volume.js';
+import { isoFixtures, meteredSource, NETBOOT_INITRD, NETBOOT_LINUX, patchedSource, readHead } from './iso-fixtures.js';
 
 function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -48,6 +49,15 @@ test('volume descriptors: identifiers, block size, the namespaces each tool reco
     assert.deepEqual(iso.nameSpaces, ['rock-ridge', 'plain'], 'grub-mkrescue records no Joliet tree');
     assert.throws(() => withImage(fixtures.grubRescueIso, 'joliet', () => undefined), (error: unknown) => error instanceof ParseError && error.code === ErrorCode.FORMAT_UNRECOGNIZED);
   });
+});
+
+test('probe: "CD001" at sector 16 of both images, not in the kernel or a short head', (t) => {
+  const fixtures = isoFixtures(t);
+  if (!fixtures) return;
+  assert.equal(probeIso(readHead(fixtures.isolinuxIso, ISO_PROBE_BYTES)), true);
+  assert.equal(probeIso(readHead(fixtures.grubRescueIso, ISO_PROBE_BYTES)), true);
+  assert.equal(probeIso(readHead(path.join(fixtures.netbootRoot, NETBOOT_LINUX), ISO_PROBE_BYTES)), false);
+  assert.equal(probeIso(readHead(fixtures.isolinuxIso, ISO_PROBE_BYTES - 1)), false);
 });
 
 test('the netboot kernel and initrd read from either image equal the netboot tree byte for byte', (t) => {

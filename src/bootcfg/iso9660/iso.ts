@@ -17,41 +17,24 @@
  */
 import { ErrorCode, ParseError, ValidationError } from '../../errors.js';
 import { ISO9660_LIMITS } from '../../limits.js';
-import { isSelfOrParent, jolietName, parseDirectoryRecords, plainName, recordDate, type RawDirectoryRecord } from './directory.js';
+import { parseDirectoryRecords } from './directory.js';
 import { readElToritoCatalog, type ElToritoCatalog } from './el-torito.js';
 import { FileFlags, LOGICAL_SECTOR_BYTES } from './layout.js';
-import { rockRidgeAttributes, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from './rock-ridge.js';
+import {
+  directoryNodes,
+  publicEntry,
+  recordNode,
+  type IsoDirectoryEntry,
+  type IsoFileInfo,
+  type IsoNameSpace,
+  type IsoNode,
+  type NodeContext,
+} from './nodes.js';
 import { invalid, ISO9660_FORMAT, limitExceeded, readExactly, type IsoSource } from './source.js';
 import { declaresRockRidge, readSuspEntries, suspSkipBytes } from './susp.js';
 import { readVolumeDescriptors, type IsoVolumeInfo, type VolumeDescriptorSet } from './volume.js';
 
-export type IsoNameSpace = 'rock-ridge' | 'joliet' | 'plain';
-export type IsoEntryKind = 'file' | 'directory' | 'symlink' | 'other';
-
-export interface IsoDirectoryEntry {
-  name: string;
-  kind: IsoEntryKind;
-  /** Bytes of data: the sum of a file's extents, a directory's records. */
-  sizeBytes: number;
-  /** Rock Ridge: a symbolic link's target as recorded. */
-  linkTarget?: string;
-  /** Rock Ridge: the POSIX mode (type and permission bits). */
-  mode?: number;
-  /** ISO 8601 UTC: Rock Ridge's modification time, else the record's date. */
-  modifiedAt?: string;
-}
-
-/** A byte range of the image holding (part of) a file's data. */
-export interface IsoExtent {
-  offset: number;
-  sizeBytes: number;
-}
-
-export interface IsoFileInfo extends IsoDirectoryEntry {
-  /** The path as found: normalized, symbolic links resolved (except the last one for lstat). */
-  path: string;
-  extents: IsoExtent[];
-}
+export type { IsoNameSpace, IsoEntryKind, IsoDirectoryEntry, IsoExtent, IsoFileInfo } from './nodes.js';
 
 export interface OpenIsoOptions {
   /** Which names to read; `auto` (default) takes Rock Ridge, else Joliet, else plain. */
@@ -68,12 +51,6 @@ export interface IsoChunkOptions extends ReadIsoFileOptions {
   chunkBytes?: number;
 }
 
-interface IsoNode extends IsoDirectoryEntry {
-  extents: IsoExtent[];
-  /** File Unit Size or Interleave Gap Size set: interleaved recording, which we do not read. */
-  interleaved: boolean;
-}
-
 const DEFAULT_CHUNK_BYTES = 1024 * 1024;
 
 export class Iso {
@@ -84,7 +61,7 @@ export class Iso {
   readonly nameSpaces: IsoNameSpace[];
   readonly sizeBytes: number;
   private readonly root: IsoNode;
-  private readonly suspSkip: number;
+  private readonly context: NodeContext;
   private readonly bootCatalogSector: number | undefined;
   private readonly directories = new Map<number, { nodes: IsoNode[]; sizeBytes: number }>();
   private cachedBytes = 0;
@@ -100,10 +77,10 @@ export class Iso {
     this.nameSpace = nameSpace;
     this.nameSpaces = nameSpaces;
     this.sizeBytes = source.sizeBytes;
-    this.suspSkip = suspSkip;
     this.bootCatalogSector = descriptors.bootCatalogSector;
     const rootRecord = nameSpace === 'joliet' ? descriptors.joliet!.root : descriptors.primaryRoot;
-    this.root = { ...this.plainNode(rootRecord, '/'), kind: 'directory' };
+    this.context = { source, nameSpace, logicalBlockBytes: descriptors.volume.logicalBlockBytes, suspSkip };
+    this.root = { ...recordNode(this.context, rootRecord, '/'), kind: 'directory' };
   }
 
   /** Entries of a directory (links followed), in recorded order; undefined when it is not one. */
@@ -260,7 +237,7 @@ export class Iso {
       throw limitExceeded(`a directory of ${extent.sizeBytes} bytes; at most ${ISO9660_LIMITS.directoryBytes} are read`, extent.offset);
     }
     const bytes = readExactly(this.source, extent.offset, extent.sizeBytes, 'directory');
-    const nodes = this.nodesOf(parseDirectoryRecords(bytes, extent.offset));
+    const nodes = directoryNodes(this.context, parseDirectoryRecords(bytes, extent.offset));
     this.directories.set(extent.offset, { nodes, sizeBytes: extent.sizeBytes });
     this.cachedBytes += extent.sizeBytes;
     // Oldest first (a Map keeps insertion order); the directory just read stays.
@@ -272,98 +249,6 @@ export class Iso {
     return nodes;
   }
 
-  /** Records -> entries: `.`, `..` and associated files dropped, multi-extent records joined. */
-  private nodesOf(records: RawDirectoryRecord[]): IsoNode[] {
-    const nodes: IsoNode[] = [];
-    let group: RawDirectoryRecord[] = [];
-    for (const record of records) {
-      if (isSelfOrParent(record.identifier) || (record.flags & FileFlags.ASSOCIATED_FILE) !== 0) continue;
-      if (group.length > 0 && !sameBytes(group[0]!.identifier, record.identifier)) {
-        throw invalid('a multi-extent file\'s records are followed by another name before its last extent', record.offset, 'File_Flags');
-      }
-      group.push(record);
-      if (group.length > ISO9660_LIMITS.fileExtents) throw limitExceeded(`a file of more than ${ISO9660_LIMITS.fileExtents} extents`, record.offset);
-      if ((record.flags & FileFlags.MULTI_EXTENT) !== 0) continue;
-      const node = this.nodeOf(group);
-      group = [];
-      if (node !== undefined) nodes.push(node);
-    }
-    if (group.length > 0) throw invalid('the directory ends inside a multi-extent file (its last record has the Multi-Extent flag)', group[group.length - 1]!.offset, 'File_Flags');
-    return nodes;
-  }
-
-  /** One entry from its records (more than one for a multi-extent file); undefined to hide it. */
-  private nodeOf(records: RawDirectoryRecord[]): IsoNode | undefined {
-    const first = records[0]!;
-    const isDirectory = (first.flags & FileFlags.DIRECTORY) !== 0;
-    if (isDirectory && records.length > 1) throw invalid('a directory recorded in several extents', first.offset, 'File_Flags');
-    const extents = records.map((record) => this.extentOf(record));
-    const node: IsoNode = {
-      ...this.plainNode(first, ''),
-      kind: isDirectory ? 'directory' : 'file',
-      extents,
-      sizeBytes: extents.reduce((sum, extent) => sum + extent.sizeBytes, 0),
-      interleaved: records.some((record) => record.fileUnitSize !== 0 || record.interleaveGapSize !== 0),
-    };
-    if (this.nameSpace === 'joliet') node.name = jolietName(first.identifier, first.offset);
-    else node.name = plainName(first.identifier);
-    if (this.nameSpace === 'rock-ridge') {
-      const rockRidge = rockRidgeAttributes(readSuspEntries(this.source, first.systemUse, first.systemUseOffset, this.suspSkip, this.volume.logicalBlockBytes));
-      if (rockRidge.relocated || rockRidge.selfOrParent) return undefined;
-      if (rockRidge.name !== undefined) node.name = rockRidge.name;
-      if (rockRidge.mode !== undefined) node.mode = rockRidge.mode;
-      if (rockRidge.modifiedAt !== undefined) node.modifiedAt = rockRidge.modifiedAt;
-      const type = rockRidge.mode === undefined ? undefined : rockRidge.mode & S_IFMT;
-      if (!isDirectory && (rockRidge.linkTarget !== undefined || type === S_IFLNK)) {
-        node.kind = 'symlink';
-        node.linkTarget = rockRidge.linkTarget ?? '';
-        node.sizeBytes = Buffer.byteLength(node.linkTarget);
-      } else if (!isDirectory && type !== undefined && type !== S_IFREG && type !== S_IFDIR) {
-        node.kind = 'other';
-      }
-      if (rockRidge.childDirectoryBlock !== undefined) this.relocatedDirectory(node, rockRidge.childDirectoryBlock, first.offset);
-    }
-    if (node.name === '' || node.name === '.' || node.name === '..' || /[/\0]/.test(node.name)) {
-      throw invalid(`a file name "${node.name.replace(/\0/g, '\\0')}" that cannot be a path component`, first.offset, 'File_Identifier');
-    }
-    return node;
-  }
-
-  /** CL: the placeholder becomes the directory moved to `block`; its size is that directory's own `.` record's. */
-  private relocatedDirectory(node: IsoNode, block: number, recordOffset: number): void {
-    const offset = block * this.volume.logicalBlockBytes;
-    const head = readExactly(this.source, offset, Math.min(LOGICAL_SECTOR_BYTES, Math.max(0, this.source.sizeBytes - offset)), 'relocated directory (CL)');
-    const self = parseDirectoryRecords(head.subarray(0, head[0] ?? 0), offset)[0];
-    if (self === undefined || !isSelfOrParent(self.identifier) || (self.flags & FileFlags.DIRECTORY) === 0) {
-      throw invalid('a CL entry points at no directory', recordOffset, 'CL.Location_of_Child_Directory');
-    }
-    node.kind = 'directory';
-    node.extents = [this.extentOf(self)];
-    node.sizeBytes = self.dataLength;
-  }
-
-  private extentOf(record: RawDirectoryRecord): IsoExtent {
-    return { offset: (record.extentBlock + record.extendedAttributeBlocks) * this.volume.logicalBlockBytes, sizeBytes: record.dataLength };
-  }
-
-  private plainNode(record: RawDirectoryRecord, name: string): IsoNode {
-    const node: IsoNode = { name, kind: 'file', sizeBytes: record.dataLength, extents: [this.extentOf(record)], interleaved: false };
-    const modifiedAt = recordDate(record.recordedAt);
-    if (modifiedAt !== undefined) node.modifiedAt = modifiedAt;
-    return node;
-  }
-}
-
-function publicEntry(node: IsoNode): IsoDirectoryEntry {
-  const entry: IsoDirectoryEntry = { name: node.name, kind: node.kind, sizeBytes: node.sizeBytes };
-  if (node.linkTarget !== undefined) entry.linkTarget = node.linkTarget;
-  if (node.mode !== undefined) entry.mode = node.mode;
-  if (node.modifiedAt !== undefined) entry.modifiedAt = node.modifiedAt;
-  return entry;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((byte, index) => byte === b[index]);
 }
 
 /** Reads the volume descriptors and the root, and picks the namespace (see the module comment). */

@@ -57,6 +57,15 @@ function ucs2(bytes: Uint8Array): string {
   return swapped.toString('utf16le').replace(/[ \0]+$/, '');
 }
 
+/** Bytes probeIso needs: through the Standard Identifier of the first volume descriptor. */
+export const ISO_PROBE_BYTES = VOLUME_DESCRIPTOR_SET_SECTOR * LOGICAL_SECTOR_BYTES + 6;
+
+/** Whether `head` (at least ISO_PROBE_BYTES of a file) starts an ISO 9660 volume descriptor set. */
+export function probeIso(head: Uint8Array): boolean {
+  const at = VOLUME_DESCRIPTOR_SET_SECTOR * LOGICAL_SECTOR_BYTES + 1;
+  return head.length >= ISO_PROBE_BYTES && Buffer.from(head.subarray(at, at + 5)).toString('latin1') === STANDARD_IDENTIFIER;
+}
+
 export function readVolumeDescriptors(source: IsoSource): VolumeDescriptorSet {
   let primary: VolumeDescriptorSet | undefined;
   let joliet: VolumeDescriptorSet['joliet'];
