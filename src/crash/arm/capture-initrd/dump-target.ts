@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode, KexecError } from '../../../errors.js';
 
@@ -76,12 +76,35 @@ export function detectDumpTarget(dumpDir: string, root = '/'): DumpTarget {
       { remedy },
     );
   }
-  const uuid = uuidOf(mount.majorMinor, root);
-  if (uuid === undefined) {
-    throw new KexecError(ErrorCode.CAPTURE_INITRD_INPUT_UNUSABLE, `${mount.source} (holding ${dumpDir}) has no UUID in /dev/disk/by-uuid.`, { remedy });
-  }
+  const uuid = uuidOf(mount.majorMinor, root) ?? extUuidFromSuperblock(join(root, mount.source), mount.fstype);
   const relativeDir = mount.mountPoint === '/' ? dumpDir : dumpDir.slice(mount.mountPoint.length) || '/';
-  return { device: `UUID=${uuid}`, fstype: mount.fstype, directory: relativeDir, description: `${mount.source} (${mount.fstype}, mounted on ${mount.mountPoint})` };
+  const where = `${mount.source} (${mount.fstype}, mounted on ${mount.mountPoint})`;
+  if (uuid === undefined) {
+    // No udev links and no superblock we read: the device's name, which the same kernel on the
+    // same machine gives it again in the capture boot (less sure than a UUID).
+    return { device: mount.source, fstype: mount.fstype, directory: relativeDir, description: `${where}, by device name: no UUID found for it` };
+  }
+  return { device: `UUID=${uuid}`, fstype: mount.fstype, directory: relativeDir, description: where };
+}
+
+/** ext2/3/4: s_magic 0xEF53 at 0x38 and the 16-byte s_uuid at 0x68 of the superblock at 1024 (ext4 disk layout). */
+function extUuidFromSuperblock(device: string, fstype: string): string | undefined {
+  if (!/^ext[234]$/.test(fstype)) return undefined;
+  let superblock: Uint8Array;
+  try {
+    const fd = openSync(device, 'r');
+    try {
+      superblock = Buffer.alloc(1024);
+      if (readSync(fd, superblock, 0, 1024, 1024) !== 1024) return undefined;
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+  if (superblock[0x38] !== 0x53 || superblock[0x39] !== 0xef) return undefined;
+  const hex = Buffer.from(superblock.subarray(0x68, 0x78)).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 function uuidOf(majorMinor: string, root: string): string | undefined {
