@@ -52,6 +52,7 @@ export const REQUIRED_DEBIAN_PACKAGES = [
   { name: 'systemd', why: "kernel-install and its 90-loaderentry plugin write the bootcfg fixtures' BLS entries" },
   { name: 'makedumpfile', why: 'a judge of our crash dumps (--dump-dmesg) and the baseline of the dump-level bitmaps and the save benchmark' },
   { name: 'crash', why: 'a judge of our crash dumps: crash --osrelease reads every format we write' },
+  { name: 'python3-snappy', why: "Google's libsnappy decodes the snappy pages of our kdump-compressed dumps (a second opinion beside our reader)" },
   { name: 'xorriso', why: 'xorriso -as mkisofs writes the isolinux ISO fixture (Rock Ridge, Joliet, El Torito); grub-mkrescue runs it too' },
   { name: 'isolinux', why: 'isolinux.bin, the El Torito boot image of the isolinux ISO fixture' },
   { name: 'syslinux-common', why: 'ldlinux.c32, which isolinux.bin loads, for the isolinux ISO fixture' },
