@@ -30,11 +30,18 @@ export function createPageCompressor(compression: Compression): PageCompressor {
     case 'none':
       return { compression, flag: 0, compressBatch: async (pages) => pages.map(() => undefined) };
     case 'zlib': {
-      const options = { level: zlib.constants.Z_BEST_SPEED };
+      // Each call allocates its output chunk: one just larger than what deflate can make of a
+      // page (stored blocks add 5 bytes per 64 KiB, the zlib wrapper 6) instead of the default
+      // 16 KiB keeps the garbage, and so the memory held between collections, small.
+      let options: zlib.ZlibOptions = { level: zlib.constants.Z_BEST_SPEED };
       return {
         compression,
         flag: PAGE_CODEC_FLAGS.zlib,
-        compressBatch: async (pages) => pages.map((page) => smaller(zlib.deflateSync(page, options), page)),
+        compressBatch: async (pages) => {
+          const pageBytes = pages[0]?.length ?? 0;
+          if (options.chunkSize !== pageBytes + 64 && pageBytes > 0) options = { level: zlib.constants.Z_BEST_SPEED, chunkSize: pageBytes + 64 };
+          return pages.map((page) => smaller(zlib.deflateSync(page, options), page));
+        },
       };
     }
     case 'lzo': {
