@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { main } from '../../src/cli/cli.js';
 import { ExitCode } from '../../src/cli/exit-codes.js';
-import { vmcoreFixture } from './vmcore-fixtures.js';
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { scratchDir, vmcoreFixture } from './vmcore-fixtures.js';
 
 async function run(...argv: string[]) {
   let out = '';
@@ -17,7 +19,7 @@ test('crash alone, crash help and crash help SUBCOMMAND: the overview, then each
   assert.match(bare.err, /Subcommands:\n {2}load /);
   const overview = await run('crash', 'help');
   assert.equal(overview.exitCode, ExitCode.OK);
-  for (const name of ['load', 'unload', 'status', 'initrd', 'dmesg']) {
+  for (const name of ['load', 'unload', 'status', 'initrd', 'save', 'dmesg', 'reassemble']) {
     assert.match(overview.out, new RegExp(`^ {2}${name} `, 'm'));
     const help = await run('crash', 'help', name);
     assert.equal(help.exitCode, ExitCode.OK);
@@ -64,4 +66,54 @@ test('crash dmesg on the real vmcore prints the crashed kernel\'s log, with the 
   assert.equal(exitCode, ExitCode.OK);
   assert.ok(out.includes(fixture.manifest.marker));
   assert.match(out, /sysrq: Trigger a crash/);
+});
+
+test('crash save --dir on the real vmcore: a dated directory with the dump and dmesg.txt; the dump reads back', async (t) => {
+  const fixture = vmcoreFixture(t);
+  if (fixture === undefined) return;
+  const dir = scratchDir(t);
+  const { exitCode, out } = await run('crash', 'save', '--vmcore', fixture.path, '--dir', dir, '--json');
+  assert.equal(exitCode, ExitCode.OK, out);
+  const parsed = JSON.parse(out) as Record<string, any>;
+  assert.match(parsed.dump.path, new RegExp(`^${dir}/\\d{8}-\\d{6}/vmcore$`));
+  assert.equal(parsed.dump.format, 'kdump');
+  assert.equal(parsed.dump.compress, 'zlib');
+  assert.equal(parsed.dump.dumpLevel, 31);
+  assert.equal(parsed.dmesg.path, join(dirname(parsed.dump.path), 'dmesg.txt'));
+  assert.ok(readFileSync(parsed.dmesg.path, 'utf8').includes(fixture.manifest.marker));
+  assert.ok(statSync(parsed.dump.path).size < fixture.manifest.sizeBytes / 10);
+  const reread = await run('crash', 'dmesg', parsed.dump.path);
+  assert.ok(reread.out.includes(fixture.manifest.marker));
+  // A second save in the same second gets its own directory.
+  const again = JSON.parse((await run('crash', 'save', '--vmcore', fixture.path, '--dir', dir, '--no-dmesg', '--json')).out) as Record<string, any>;
+  assert.notEqual(dirname(again.dump.path), dirname(parsed.dump.path));
+  assert.equal(again.dmesg, null);
+});
+
+test('crash save: an existing dump is kept without --force; flat to a file reassembles to the kdump file', async (t) => {
+  const fixture = vmcoreFixture(t);
+  if (fixture === undefined) return;
+  const dir = scratchDir(t);
+  const kdump = join(dir, 'dump.kdump');
+  assert.equal((await run('crash', 'save', '--vmcore', fixture.path, '--no-dmesg', kdump)).exitCode, ExitCode.OK);
+  const exists = await run('crash', 'save', '--vmcore', fixture.path, '--no-dmesg', kdump, '--json');
+  assert.equal(exists.exitCode, ExitCode.INPUT_REJECTED);
+  assert.equal((JSON.parse(exists.out) as Record<string, any>).error.code, 'DUMP_EXISTS');
+  const flat = join(dir, 'dump.flat');
+  assert.equal((await run('crash', 'save', '--vmcore', fixture.path, '--format', 'flat', '--no-dmesg', flat)).exitCode, ExitCode.OK);
+  const back = join(dir, 'back.kdump');
+  const reassembled = await run('crash', 'reassemble', flat, back, '--json');
+  assert.equal(reassembled.exitCode, ExitCode.OK, reassembled.out);
+  assert.ok(readFileSync(back).equals(readFileSync(kdump)));
+});
+
+test('crash save refuses what cannot work before reading anything', async () => {
+  assert.equal((await run('crash', 'save', '-', '--vmcore', '/nonexistent')).exitCode, ExitCode.USAGE, "'-' needs --format flat");
+  assert.equal((await run('crash', 'save', '--format', 'flat', '-', '--json')).exitCode, ExitCode.USAGE, '--json and - both want stdout');
+  assert.equal((await run('crash', 'save', '--compress', 'brotli', 'out')).exitCode, ExitCode.USAGE);
+  assert.equal((await run('crash', 'save', '--dump-level', 'all', 'out')).exitCode, ExitCode.USAGE);
+  assert.equal((await run('crash', 'save', 'a', 'b')).exitCode, ExitCode.USAGE);
+  const missing = await run('crash', 'save', '--vmcore', '/nonexistent/vmcore', '/tmp/never-written', '--json');
+  assert.equal(missing.exitCode, ExitCode.INPUT_REJECTED);
+  assert.equal((JSON.parse(missing.out) as Record<string, any>).error.code, 'VMCORE_NOT_FOUND');
 });

@@ -15,6 +15,7 @@ import { gzipSync } from 'node:zlib';
 import { ExitCode } from '../../src/cli/exit-codes.js';
 import { buildCaptureInitrd, type CaptureInitrdResult } from '../../src/crash/arm/capture-initrd/build.js';
 import { extractDmesg } from '../../src/crash/index.js';
+import { CAPTURE_MEMORY_MODEL } from '../../src/crash/arm/fit.js';
 import { cloudKernelFixture } from './fixtures.js';
 import { describeVmRun, findOnPath, hasMarker, markerLines, requireMarker, runQemu, vmSkipReason, vmTestOptions, type VmRun } from './harness.js';
 import { findRepoRoot, GUEST_VMLINUZ_PATH, writeScenarioInitramfs } from './initramfs.js';
@@ -56,16 +57,20 @@ echo "KTS-CAPTURE-VMCORE:$([ -e /proc/vmcore ] && stat -c %s /proc/vmcore || ech
 echo "KTS-CAPTURE-CMDLINE:$(cat /proc/cmdline)"
 echo "KTS-CAPTURE-ROOTFS:$(grep '^rootfs / ' /proc/mounts)"
 echo "KTS-CAPTURE-MEMFREE-KB:$(awk '/MemFree/ {print $2}' /proc/meminfo)"
+echo "KTS-CAPTURE-MEMAVAILABLE-KB:$(awk '/MemAvailable/ {print $2}' /proc/meminfo)"
 echo "KTS-CAPTURE-NODE:$(node -e 'console.log(process.version)')"
 kexec-ts crash dmesg /proc/vmcore > /tmp/dmesg.txt 2>/tmp/dmesg.err
 echo "KTS-CAPTURE-DMESG-RC:$?"
 echo "KTS-CAPTURE-DMESG-LINES:$(wc -l < /tmp/dmesg.txt)"
 grep KTS_CRASH_MARK_ /tmp/dmesg.txt | sed 's/^/KTS-CAPTURE-DMESG-MARK:/'
 head -c 300 /tmp/dmesg.err | sed 's/^/KTS-CAPTURE-DMESG-ERR:/'
+# Free memory while the save runs, for the post-save hook.
+( while :; do awk '/MemAvailable/ {print $2}' /proc/meminfo; sleep 0.5; done ) > /tmp/memfree.log &
 `;
 
 const POST_HOOK = `#!/bin/sh
 echo "KTS-CAPTURE-SAVE-STATUS:$KEXEC_TS_SAVE_STATUS"
+echo "KTS-CAPTURE-SAVE-MIN-MEMAVAILABLE-KB:$(sort -n /tmp/memfree.log | head -n 1)"
 `;
 
 /** A gzip'ed newc archive of 20 files of 15 MiB of zeros: a 300 KB file that unpacks to 300 MiB. */
@@ -233,6 +238,10 @@ test('the capture initramfs saves the dump and dmesg.txt to the disk; the host r
   if (!crashSaveAvailable() && process.env.CI !== 'true') return t.skip('kexec-ts crash save is not built yet');
   const run = await captureRun();
   assert.equal(requireMarker(run.vm, 'CAPTURE-SAVE-STATUS'), '0', describeVmRun(run.vm));
+  // The fit check reserves this much for the capture userspace beyond its rootfs: the save stays inside it.
+  const before = Number(requireMarker(run.vm, 'CAPTURE-MEMAVAILABLE-KB'));
+  const lowest = Number(requireMarker(run.vm, 'CAPTURE-SAVE-MIN-MEMAVAILABLE-KB'));
+  assert.ok((before - lowest) * 1024 < CAPTURE_MEMORY_MODEL.userspaceBytes['capture-initrd'], `the save took ${before - lowest} KiB of ${before} KiB available`);
   const debugfs = e2fsTool('debugfs');
   if (debugfs === undefined) return t.skip('debugfs (e2fsprogs) is needed to read the dump disk');
   const listing = spawnSync(debugfs, ['-R', 'ls -p /var/crash', run.disk], { encoding: 'utf8' });

@@ -35,7 +35,9 @@ export function byteProgressOnTerminal(output: CommandOutput, stream: NodeJS.Wri
       phase = progress.phase;
       bar = new cliProgress.SingleBar(
         {
-          format: `${progress.phase.padEnd(8)} [{bar}] {percentage}% {done} of {size} at {rate}/s, ETA {eta_formatted}`,
+          // Short enough for an 80-column serial console, where the capture kernel shows it.
+          format: `${progress.phase} [{bar}] {percentage}% {done}/{size} {rate}/s ETA {eta_formatted}`,
+          barsize: 20,
           stream,
           hideCursor: true,
           clearOnComplete: true,

@@ -18,7 +18,9 @@ const SUBCOMMANDS: Record<string, { readonly summary: string; readonly load: () 
   unload: { summary: 'disarm the capture kernel', load: () => import('./crash-unload.js') },
   status: { summary: 'the reservation, what is armed, and whether the capture kernel fits', load: () => import('./crash-status.js') },
   initrd: { summary: 'build a minimal capture initramfs (busybox, node, kexec-ts) that saves the dump', load: () => import('./crash-initrd.js') },
+  save: { summary: 'save /proc/vmcore (or a dump) smaller, with the kernel log beside it', load: () => import('./crash-save.js') },
   dmesg: { summary: "the crashed kernel's log from a vmcore or a saved dump", load: () => import('./crash-dmesg.js') },
+  reassemble: { summary: 'turn a flattened dump (crash save --format flat) back into a dump file', load: () => import('./crash-reassemble.js') },
 };
 
 export const CRASH_USAGE_HEAD = `Usage: kexec-ts crash SUBCOMMAND [options] [--json]`;

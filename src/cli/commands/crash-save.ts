@@ -1,0 +1,120 @@
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { isKexecError, UsageError } from '../../errors.js';
+import { COMPRESSIONS, DEFAULT_VMCORE_PATH, extractDmesg, openVmcore, saveDump, type Compression, type DumpFormat, type SaveResult } from '../../crash/index.js';
+import { formatSize } from '../../crash/arm/memory-size.js';
+import { ExitCode } from '../exit-codes.js';
+import { errorToJson, writeJson, type CommandOutput } from '../output.js';
+import { byteProgressOnTerminal } from './crash-progress.js';
+import { requireVmcore } from './crash-vmcore.js';
+import type { Subcommand } from './crash.js';
+
+const FORMATS: readonly DumpFormat[] = ['elf', 'kdump', 'flat'];
+/** The dump's name in a --dir directory, as Fedora's kdump names it; the log beside it. */
+const DUMP_NAME: Readonly<Record<DumpFormat, string>> = { elf: 'vmcore', kdump: 'vmcore', flat: 'vmcore.flat' };
+const DMESG_NAME = 'dmesg.txt';
+
+const usage = `Usage: kexec-ts crash save [--vmcore FILE] [--format elf|kdump|flat] [--compress zlib|lzo|snappy|zstd|none] [--dump-level N] [--force] [--no-dmesg] (OUT | --dir DIR) [--json]
+Saves the crashed kernel's memory from ${DEFAULT_VMCORE_PATH} (in the capture kernel) or a dump file,
+leaving out the pages the dump level names, like makedumpfile. The crashed kernel's log goes to
+${DMESG_NAME} beside the dump, first, so it is there even if the dump does not fit.
+  OUT              the dump file ('-' writes a flattened dump to stdout, for a pipe)
+  --dir DIR        instead of OUT: DIR/YYYYMMDD-HHMMSS/${DUMP_NAME.kdump} (UTC), as kdump services do
+  --vmcore FILE    what to save (default ${DEFAULT_VMCORE_PATH})
+  --format F       kdump (kdump-compressed, the default), elf, or flat (kdump-compressed, flattened)
+  --compress C     per-page compression of kdump and flat dumps (default zlib)
+  --dump-level N   makedumpfile -d: the sum of 1 zero pages, 2 page cache, 4 cache and private,
+                   8 user data, 16 free pages left out (default 31)
+  --force          overwrite an existing dump
+  --no-dmesg       do not write ${DMESG_NAME}`;
+
+async function run(args: string[], output: CommandOutput): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      vmcore: { type: 'string' },
+      format: { type: 'string' },
+      compress: { type: 'string' },
+      'dump-level': { type: 'string' },
+      force: { type: 'boolean' },
+      'no-dmesg': { type: 'boolean' },
+      dir: { type: 'string' },
+    },
+  });
+  if (values.dir !== undefined ? positionals.length !== 0 : positionals.length !== 1) throw new UsageError(`crash save takes one OUT file, or --dir DIR.\n${usage}`);
+  const format = choice('format', values.format, FORMATS) ?? 'kdump';
+  const compress = choice<Compression>('compress', values.compress, COMPRESSIONS);
+  const dumpLevel = values['dump-level'] === undefined ? undefined : Number(values['dump-level']);
+  if (dumpLevel !== undefined && !/^\d+$/.test(values['dump-level']!)) throw new UsageError(`--dump-level takes a number 0-31, not '${values['dump-level']}'.`);
+  const toStdout = positionals[0] === '-';
+  if (toStdout && format !== 'flat') throw new UsageError("Only a flattened dump can go to a pipe: give --format flat with '-'.");
+  if (toStdout && output.json) throw new UsageError("--json and '-' both want stdout.");
+
+  const vmcorePath = values.vmcore ?? DEFAULT_VMCORE_PATH;
+  requireVmcore(vmcorePath);
+  const out = toStdout ? undefined : values.dir !== undefined ? join(datedDirectory(values.dir), DUMP_NAME[format]) : positionals[0]!;
+  if (out !== undefined) mkdirSync(dirname(out), { recursive: true });
+
+  const vmcore = await openVmcore(vmcorePath);
+  const progress = byteProgressOnTerminal(output);
+  try {
+    let dmesg: { path: string; lines: number } | undefined;
+    let dmesgError: unknown;
+    if (values['no-dmesg'] !== true && out !== undefined) {
+      try {
+        const lines = await extractDmesg(vmcore);
+        const path = join(dirname(out), DMESG_NAME);
+        writeFileSync(`${path}.incomplete`, lines.length > 0 ? `${lines.join('\n')}\n` : '');
+        renameSync(`${path}.incomplete`, path);
+        dmesg = { path, lines: lines.length };
+      } catch (error) {
+        // The log is a help, the dump is the point: a log the reader cannot find does not stop the save.
+        if (!isKexecError(error)) throw error;
+        dmesgError = error;
+        if (!output.json) output.err(`kexec-ts: no ${DMESG_NAME}: ${error.message}\n`);
+      }
+    }
+    const result: SaveResult = await saveDump(vmcore, {
+      out: out ?? { stream: process.stdout, name: 'stdout' },
+      format,
+      ...(compress !== undefined ? { compress } : {}),
+      ...(dumpLevel !== undefined ? { dumpLevel } : {}),
+      force: values.force === true,
+      onProgress: progress,
+    });
+    progress.stop();
+    if (output.json) {
+      writeJson(output, { ok: true, command: 'crash save', vmcore: vmcorePath, dump: result, dmesg, dmesgError: dmesgError === undefined ? undefined : errorToJson(dmesgError) });
+    } else {
+      const message =
+        `Saved ${result.path}: ${formatSize(result.bytesWritten)} (${result.format}${result.format !== 'elf' ? `, ${result.compress}` : ''}, dump level ${result.dumpLevel}, ` +
+        `${result.pagesWritten} of ${result.maxPfn} pages) in ${(result.durationMs / 1000).toFixed(1)} s.\n` +
+        (dmesg !== undefined ? `The crashed kernel's log: ${dmesg.path} (${dmesg.lines} lines).\n` : '');
+      // With the dump on stdout, the report goes to stderr.
+      if (toStdout) output.err(message);
+      else output.out(message);
+    }
+    return ExitCode.OK;
+  } finally {
+    progress.stop();
+    await vmcore.close();
+  }
+}
+
+function choice<T extends string>(name: string, value: string | undefined, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if (!allowed.includes(value as T)) throw new UsageError(`--${name} is one of ${allowed.join(', ')}, not '${value}'.`);
+  return value as T;
+}
+
+/** DIR/YYYYMMDD-HHMMSS (UTC: a capture kernel knows no time zone), -2, -3... when taken. */
+function datedDirectory(root: string, now: Date = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  let candidate = join(root, stamp);
+  for (let suffix = 2; existsSync(candidate); suffix++) candidate = join(root, `${stamp}-${suffix}`);
+  return candidate;
+}
+
+export const subcommand: Subcommand = { usage, run };
