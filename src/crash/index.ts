@@ -59,3 +59,25 @@ export {
   MAX_DUMP_LEVEL,
   type ExclusionCounts,
 } from './dump/page-filter.js';
+
+// Arming the capture kernel (kexec-ts crash load|unload|status|initrd): the reservation, the
+// capture command line, the fit of kernel + initrd + capture userspace, the capture initramfs.
+export {
+  parseCrashkernel,
+  findCrashkernelParameters,
+  requestedCrashkernel,
+  type CrashkernelSpec,
+  type CrashkernelRange,
+  type CrashkernelParameters,
+  type CrashkernelRequest,
+} from './arm/crashkernel.js';
+export { parseIomem, crashKernelRanges, systemRamBytes, runningKernelImageBytes, type Iomem, type IomemResource } from './arm/iomem.js';
+export { assessReservation, type CrashReservation, type ReservationSources } from './arm/reservation.js';
+export { buildCaptureCmdline, rootfsIsTmpfs, CRASH_SAVE_UNIT, type CaptureEnvironment, type CaptureCmdlineOptions, type CaptureCmdline, type CmdlineChange } from './arm/capture-cmdline.js';
+export { measureInitrd, ENTRY_OVERHEAD_BYTES, type InitrdReader, type InitrdMeasurement, type InitrdSegment, type MeasureOptions } from './arm/initrd-measure.js';
+export { kernelFootprint, type KernelFootprint } from './arm/kernel-footprint.js';
+export { assessFit, fitError, CAPTURE_MEMORY_MODEL, type FitInput, type FitReport, type FitCheck } from './arm/fit.js';
+export { planCaptureKernel, combineMeasurements, type CaptureKernelOptions, type CaptureKernelPlan } from './arm/plan.js';
+export { armCaptureKernel, disarmCaptureKernel, crashStatus, LOADED_RECORD_PATH, type ArmOptions, type ArmResult, type CrashStatus, type LoadedRecord } from './arm/arm.js';
+export { buildCaptureInitrd, type CaptureInitrdOptions, type CaptureInitrdResult } from './arm/capture-initrd/build.js';
+export { captureInitScript, captureConfigText, DEFAULT_SAVE_ARGUMENTS, type CaptureConfig, type CaptureAction } from './arm/capture-initrd/init-script.js';
