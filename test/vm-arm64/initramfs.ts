@@ -10,17 +10,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { kexecTsCacheDir } from '../vm/fixtures.js';
 import {
-  addGuestFile,
-  BASE_DIRECTORIES,
   baseInputsKey,
   findRepoRoot,
   GUEST_PROJECT_DIR,
   GUEST_SECOND_INITRD_PATH,
   runtimeNodeModules,
   secondStageInitrd,
+  writeBaseArchive,
   type GuestFile,
 } from '../vm/initramfs.js';
-import { NewcArchiveWriter } from '../vm/newc-writer.js';
 import type { Arm64Guest, BuiltArm64Kernel } from './fixtures.js';
 
 export const GUEST_IMAGE_PATH = '/fixtures/Image';
@@ -49,19 +47,7 @@ export function ensureArm64BaseInitramfs(kernel: BuiltArm64Kernel, guest: Arm64G
   const outputPath = path.join(outputDir, name);
   if (fs.existsSync(outputPath)) return outputPath;
 
-  fs.mkdirSync(outputDir, { recursive: true });
-  const temporary = `${outputPath}.${process.pid}.tmp`;
-  const fd = fs.openSync(temporary, 'w');
-  try {
-    const writer = new NewcArchiveWriter(fd);
-    for (const [directory, mode] of BASE_DIRECTORIES) writer.directory(directory, mode);
-    writer.characterDevice('/dev/console', 0o600, 5, 1);
-    for (const file of files) addGuestFile(writer, file);
-    writer.finish();
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(temporary, outputPath);
+  writeBaseArchive(outputPath, files);
   for (const other of fs.readdirSync(outputDir)) {
     if (other !== name && other.startsWith(ARCHIVE_PREFIX) && other.endsWith('.cpio')) fs.rmSync(path.join(outputDir, other), { force: true });
   }

@@ -166,7 +166,17 @@ export function ensureBaseInitramfs(repoRoot: string = findRepoRoot()): string {
   const outputPath = path.join(outputDir, `base-${baseInputsKey(files)}.cpio`);
   if (fs.existsSync(outputPath)) return outputPath;
 
-  fs.mkdirSync(outputDir, { recursive: true });
+  writeBaseArchive(outputPath, files);
+  removeOtherBaseArchives(outputDir, path.basename(outputPath));
+  return outputPath;
+}
+
+/**
+ * Writes a guest's base archive (the directories every guest has, /dev/console, then `files`)
+ * to `outputPath` through a temporary name, so a half-written archive is never taken as cached.
+ */
+export function writeBaseArchive(outputPath: string, files: readonly GuestFile[]): void {
+  fs.mkdirSync(path.dirname(outputPath), { recursive: true });
   const temporary = `${outputPath}.${process.pid}.tmp`;
   const fd = fs.openSync(temporary, 'w');
   try {
@@ -180,8 +190,6 @@ export function ensureBaseInitramfs(repoRoot: string = findRepoRoot()): string {
     fs.closeSync(fd);
   }
   fs.renameSync(temporary, outputPath);
-  removeOtherBaseArchives(outputDir, path.basename(outputPath));
-  return outputPath;
 }
 
 export const BASE_DIRECTORIES: ReadonlyArray<readonly [string, number]> = [
