@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { ErrorCode, KexecError, UsageError } from '../../src/errors.js';
 import { buildCaptureInitrd } from '../../src/crash/arm/capture-initrd/build.js';
 import { captureConfigText, captureInitScript, DEFAULT_SAVE_ARGUMENTS, type CaptureConfig } from '../../src/crash/arm/capture-initrd/init-script.js';
-import { mountHolding, parseMountinfo } from '../../src/crash/arm/capture-initrd/dump-target.js';
+import { driverModulesFor, mountHolding, parseMountinfo } from '../../src/crash/arm/capture-initrd/dump-target.js';
 import { moduleName, parseModulesDep, selectModules } from '../../src/crash/arm/capture-initrd/modules.js';
 import { CAPTURE_CONFIG_PATH } from '../../src/crash/arm/capture-initrd/layout.js';
 import { measureInitrd } from '../../src/crash/arm/initrd-measure.js';
@@ -119,4 +119,23 @@ test('crash initrd refuses a dynamically linked busybox, naming the package to i
     buildCaptureInitrd({ out: join(dir, 'x.img'), dumpDevice: 'none', busybox: process.execPath }),
     (error: unknown) => error instanceof KexecError && error.code === ErrorCode.CAPTURE_INITRD_INPUT_UNUSABLE && /dynamically linked/.test(error.message) && /busybox-static/.test(error.remedy ?? ''),
   );
+});
+
+test('the dump device\'s drivers are found in sysfs as udev finds them: the disk\'s driver, then its controller\'s', (t) => {
+  const root = scratchDir(t);
+  const device = 'sys/devices/pci0000:00/0000:00:04.0/virtio1';
+  mkdirSync(join(root, device, 'block/vda/vda1'), { recursive: true });
+  mkdirSync(join(root, 'sys/bus/virtio/drivers/virtio_blk'), { recursive: true });
+  mkdirSync(join(root, 'sys/bus/pci/drivers/virtio-pci'), { recursive: true });
+  mkdirSync(join(root, 'sys/module/virtio_blk'), { recursive: true });
+  mkdirSync(join(root, 'sys/module/virtio_pci'), { recursive: true });
+  mkdirSync(join(root, 'sys/dev/block'), { recursive: true });
+  symlinkSync('../../../../module/virtio_blk', join(root, 'sys/bus/virtio/drivers/virtio_blk/module'));
+  symlinkSync('../../../../module/virtio_pci', join(root, 'sys/bus/pci/drivers/virtio-pci/module'));
+  symlinkSync('../../../../bus/virtio/drivers/virtio_blk', join(root, device, 'driver'));
+  symlinkSync('../../../bus/pci/drivers/virtio-pci', join(root, 'sys/devices/pci0000:00/0000:00:04.0/driver'));
+  symlinkSync('../../../virtio1', join(root, device, 'block/vda/device'));
+  symlinkSync(`../../${device.slice('sys/'.length)}/block/vda/vda1`, join(root, 'sys/dev/block/254:1'));
+  assert.deepEqual(driverModulesFor('254:1', root), ['virtio_blk', 'virtio_pci']);
+  assert.deepEqual(driverModulesFor('8:1', root), [], 'an unknown device has none');
 });

@@ -7,7 +7,7 @@ import { planKernel } from '../../handoff/plan-kernel.js';
 import { preflightKernel } from '../../handoff/preflight.js';
 import { LIMITS } from '../../limits.js';
 import { kernelArchOf } from '../../syscall/numbers.js';
-import { buildCaptureCmdline, rootfsIsTmpfs, type CaptureCmdline, type CaptureEnvironment } from './capture-cmdline.js';
+import { buildCaptureCmdline, CRASH_SAVE_UNIT, rootfsIsTmpfs, type CaptureCmdline, type CaptureEnvironment } from './capture-cmdline.js';
 import { CAPTURE_CONFIG_PATH } from './capture-initrd/layout.js';
 import { assessFit, type FitReport } from './fit.js';
 import { measureInitrd, type InitrdMeasurement, type InitrdReader } from './initrd-measure.js';
@@ -62,6 +62,9 @@ export interface CaptureKernelPlan {
   readonly notes: readonly string[];
 }
 
+/** Where systemd finds units (systemd.unit(5), "System Unit Search Path"). */
+const SAVE_UNIT_DIRS = ['etc/systemd/system', 'usr/local/lib/systemd/system', 'usr/lib/systemd/system', 'lib/systemd/system'];
+
 export async function planCaptureKernel(options: CaptureKernelOptions = {}): Promise<CaptureKernelPlan> {
   const root = options.root ?? '/';
   const arch = kernelArchOf(options.arch ?? process.arch);
@@ -115,6 +118,9 @@ export async function planCaptureKernel(options: CaptureKernelOptions = {}): Pro
           ...(options.cmdlineAppend !== undefined ? { append: options.cmdlineAppend } : {}),
           rootfsRamfs,
         });
+  if (environment === 'system' && options.cmdline === undefined && !SAVE_UNIT_DIRS.some((dir) => existsSync(join(root, dir, CRASH_SAVE_UNIT)))) {
+    notes.push(`${CRASH_SAVE_UNIT} is not installed, so the capture boot will not save the dump: copy contrib/systemd/${CRASH_SAVE_UNIT} to /etc/systemd/system (or use an initrd from kexec-ts crash initrd)`);
+  }
   let cmdline = build(false);
   let fit: FitReport | undefined;
   if (footprint === undefined) {

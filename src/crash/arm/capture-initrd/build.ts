@@ -6,7 +6,7 @@ import { ErrorCode, KexecError, ParseError, UsageError } from '../../../errors.j
 import { decompress, detectCodec } from '../../../image/codecs/index.js';
 import { LIMITS } from '../../../limits.js';
 import { captureConfigText, captureInitScript, captureLauncherScript, DEFAULT_SAVE_ARGUMENTS, type CaptureAction, type CaptureConfig } from './init-script.js';
-import { detectDumpTarget } from './dump-target.js';
+import { detectDumpTarget, driverModulesFor } from './dump-target.js';
 import { findProjectRoot, projectRuntimeFiles, requireStaticExecutable, sharedLibrariesOf } from './host-files.js';
 import { CAPTURE_CONFIG_PATH, CAPTURE_MODULES_DIR, CAPTURE_POST_HOOKS_DIR, CAPTURE_PRE_HOOKS_DIR, CAPTURE_PROJECT_DIR } from './layout.js';
 import { moduleName, parseModulesDep, selectModules } from './modules.js';
@@ -93,6 +93,8 @@ export async function buildCaptureInitrd(options: CaptureInitrdOptions): Promise
   let dumpFstype = options.dumpFstype;
   let directoryOnDevice = dumpDir;
   let dumpTarget: string;
+  /** The drivers and filesystem the detected dump target needs, found here in sysfs. */
+  const autoModules: string[] = [];
   if (options.dumpDevice === 'none') {
     dumpDevice = undefined;
     dumpTarget = 'none: the capture runs its hooks and saves nothing';
@@ -101,13 +103,14 @@ export async function buildCaptureInitrd(options: CaptureInitrdOptions): Promise
     dumpTarget = `${dumpDevice}${dumpFstype !== undefined ? ` (${dumpFstype})` : ''}, directory ${dumpDir}`;
   } else {
     const detected = detectDumpTarget(dumpDir);
+    autoModules.push(...driverModulesFor(detected.majorMinor), detected.fstype);
     dumpDevice = detected.device;
     dumpFstype ??= detected.fstype;
     directoryOnDevice = detected.directory;
     dumpTarget = `${detected.device}: ${detected.description}, directory ${detected.directory} on it (${dumpDir} here)`;
   }
 
-  const modules = await loadModules(options, notes);
+  const modules = await loadModules(options, autoModules, notes);
   const config: CaptureConfig = {
     dumpDevice,
     dumpFstype,
@@ -187,15 +190,19 @@ function addHooks(writer: NewcWriter, directory: string, hooks: readonly string[
 }
 
 /** The asked-for modules with their dependencies, decompressed (busybox insmod takes plain .ko files). */
-async function loadModules(options: CaptureInitrdOptions, notes: string[]): Promise<Array<{ fileName: string; bytes: Uint8Array }>> {
+async function loadModules(options: CaptureInitrdOptions, autoModules: readonly string[], notes: string[]): Promise<Array<{ fileName: string; bytes: Uint8Array }>> {
   const requested = options.modules ?? [];
-  if (requested.length === 0) return [];
+  if (requested.length === 0 && autoModules.length === 0) return [];
   const release = options.kernelRelease ?? readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
   const modulesDir = options.modulesDir ?? `/lib/modules/${release}`;
   let depText: string;
   try {
     depText = readFileSync(join(modulesDir, 'modules.dep'), 'utf8');
   } catch (cause) {
+    if (requested.length === 0) {
+      notes.push(`no ${modulesDir}/modules.dep: the capture kernel must have the dump device's drivers (${autoModules.join(', ')}) built in`);
+      return [];
+    }
     throw new KexecError(ErrorCode.CAPTURE_INITRD_INPUT_UNUSABLE, `No modules.dep in ${modulesDir}.`, { cause, remedy: 'Give the capture kernel\'s release (--kernel-release) or its modules directory (--modules-dir); run depmod there.' });
   }
   let builtinText = '';
@@ -204,13 +211,16 @@ async function loadModules(options: CaptureInitrdOptions, notes: string[]): Prom
   } catch {
     // Without modules.builtin a built-in module is reported missing instead of skipped.
   }
-  const selection = selectModules(parseModulesDep(depText, builtinText), requested);
+  const index = parseModulesDep(depText, builtinText);
+  const selection = selectModules(index, requested);
   if (selection.missing.length > 0) {
     throw new KexecError(ErrorCode.CAPTURE_INITRD_INPUT_UNUSABLE, `No module ${selection.missing.join(', ')} in ${modulesDir}/modules.dep.`, { remedy: 'Check the names with `modinfo NAME`; built-in ones need no --module.' });
   }
   for (const name of selection.builtin) notes.push(`${name} is built into the kernel: nothing to load`);
+  const automatic = selectModules(index, autoModules.filter((name) => !requested.includes(name)));
+  if (automatic.loadOrder.length > 0) notes.push(`for the dump device, found in sysfs: ${automatic.loadOrder.map((path) => moduleName(path)).join(', ')}`);
   const modules: Array<{ fileName: string; bytes: Uint8Array }> = [];
-  for (const relativePath of selection.loadOrder) {
+  for (const relativePath of [...new Set([...selection.loadOrder, ...automatic.loadOrder])]) {
     const path = join(modulesDir, relativePath);
     modules.push({ fileName: `${moduleName(relativePath)}.ko`, bytes: await plainModule(readFileSync(path), path) });
   }

@@ -1,5 +1,5 @@
-import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, openSync, readdirSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { ErrorCode, KexecError } from '../../../errors.js';
 
 /**
@@ -52,6 +52,8 @@ const NOT_A_DISK = new Set(['overlay', 'tmpfs', 'ramfs', 'rootfs', 'squashfs', '
 export interface DumpTarget {
   /** "UUID=..." for /init's findfs. */
   readonly device: string;
+  /** The block device's number here ("254:1"), to find the drivers it needs. */
+  readonly majorMinor: string;
   readonly fstype: string;
   /** The dump directory relative to that filesystem's root. */
   readonly directory: string;
@@ -82,9 +84,37 @@ export function detectDumpTarget(dumpDir: string, root = '/'): DumpTarget {
   if (uuid === undefined) {
     // No udev links and no superblock we read: the device's name, which the same kernel on the
     // same machine gives it again in the capture boot (less sure than a UUID).
-    return { device: mount.source, fstype: mount.fstype, directory: relativeDir, description: `${where}, by device name: no UUID found for it` };
+    return { device: mount.source, majorMinor: mount.majorMinor, fstype: mount.fstype, directory: relativeDir, description: `${where}, by device name: no UUID found for it` };
   }
-  return { device: `UUID=${uuid}`, fstype: mount.fstype, directory: relativeDir, description: where };
+  return { device: `UUID=${uuid}`, majorMinor: mount.majorMinor, fstype: mount.fstype, directory: relativeDir, description: where };
+}
+
+/**
+ * The kernel modules behind a block device on this machine, found in sysfs as udev would: from
+ * /sys/dev/block/MAJ:MIN up the device tree, each device's driver and that driver's module
+ * (a partition's disk, the disk's controller, the bus it sits on). Built-in drivers have no
+ * module link; the caller drops those modules.builtin lists.
+ */
+export function driverModulesFor(majorMinor: string, root = '/'): string[] {
+  let path: string;
+  try {
+    path = realpathSync(join(root, 'sys/dev/block', majorMinor));
+  } catch {
+    return [];
+  }
+  const devices = join(realpathSync(join(root, 'sys')), 'devices');
+  const modules: string[] = [];
+  for (let directory = path; directory.startsWith(`${devices}/`); directory = dirname(directory)) {
+    for (const link of ['driver/module', 'device/driver/module']) {
+      try {
+        const name = basename(realpathSync(join(directory, link)));
+        if (!modules.includes(name)) modules.push(name);
+      } catch {
+        // no driver here, or a built-in one
+      }
+    }
+  }
+  return modules;
 }
 
 /** ext2/3/4: s_magic 0xEF53 at 0x38 and the 16-byte s_uuid at 0x68 of the superblock at 1024 (ext4 disk layout). */
