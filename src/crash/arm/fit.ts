@@ -147,7 +147,7 @@ function evaluate(input: FitInput): Omit<FitReport, 'suggestedCrashkernel'> {
   }
   if (unpackNeeded > totalBytes) {
     problems.push(
-      `while it unpacks, the capture kernel needs ${formatSize(unpackNeeded)} of ${reservationText}: kernel ${formatSize(resident)}, memmap ${formatSize(memmapBytes)}, its working memory ${formatSize(model.kernelRuntimeBytes)}, the initrd file ${formatSize(initrdFileBytes)} and its contents ${unpackedText}`,
+      `while it unpacks, the capture kernel needs ${formatSize(unpackNeeded)} (kernel ${formatSize(resident)}, memmap ${formatSize(memmapBytes)}, its working memory ${formatSize(model.kernelRuntimeBytes)}, the initrd file ${formatSize(initrdFileBytes)} and its contents ${unpackedText}), more than ${reservationText}`,
     );
   }
   if (!run.fits && unpackNeeded <= totalBytes) {
