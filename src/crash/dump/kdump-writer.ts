@@ -11,10 +11,10 @@ import {
 import { setBits } from '../vmcore/elf-vmcore.js';
 import type { DumpSink } from './output.js';
 import { RegionWriter } from './output.js';
-import type { PageCompressor } from './page-compress.js';
+import type { CompressedBatch, PageCompressor } from './page-compress.js';
 import { emptyCounts, type ExclusionCounts } from './page-filter.js';
 import type { ProgressMeter } from './progress.js';
-import { READ_RUN_PAGES, countKept, createFilter, cycles, excludesZeroPages, forEachKeptRun, isZeroPage, type DumpContext } from './scan.js';
+import { CycleCache, READ_RUN_PAGES, countKept, createFilter, cycles, excludesZeroPages, forEachKeptRun, isZeroPage, type DumpContext } from './scan.js';
 
 // A kdump-compressed dump laid out as makedumpfile's write_kdump_header() and
 // write_kdump_pages_and_bitmap_cyclic() lay it out (see ../vmcore/kdump-layout.ts): the same
@@ -64,6 +64,17 @@ async function readUtsname(context: DumpContext): Promise<Utsname> {
   }
 }
 
+/** A page_desc without allocating: offset as two 32-bit halves, page_flags 0. */
+function writeDesc(target: Uint8Array, offset: number, size: number, flags: number): void {
+  const view = new DataView(target.buffer, target.byteOffset, target.byteLength);
+  view.setUint32(0, offset % 2 ** 32, true);
+  view.setUint32(4, Math.floor(offset / 2 ** 32), true);
+  view.setUint32(8, size, true);
+  view.setUint32(12, flags, true);
+  view.setUint32(16, 0, true);
+  view.setUint32(20, 0, true);
+}
+
 export async function writeKdumpDump(context: DumpContext, sink: DumpSink, compressor: PageCompressor, meter: ProgressMeter): Promise<KdumpWriteStats> {
   const { vmcore, pageSize, maxPfn } = context;
   const blockSize = pageSize;
@@ -72,8 +83,10 @@ export async function writeKdumpDump(context: DumpContext, sink: DumpSink, compr
   meter.startPhase('scan');
   let dumpedPages = 0;
   const countFilter = createFilter(context);
+  const cache = new CycleCache();
   for await (const cycle of cycles(context, countFilter)) {
     dumpedPages += countKept(cycle.keep, cycle.endPfn - cycle.startPfn);
+    cache.keep(cycle);
     meter.advance((cycle.endPfn - cycle.startPfn) * pageSize, 0);
   }
   meter.finishPhase();
@@ -167,37 +180,41 @@ export async function writeKdumpDump(context: DumpContext, sink: DumpSink, compr
   }
   const stats: KdumpWriteStats = { dumpedPages, storedPages: 0, compressedPages: 0, excluded: emptyCounts() };
   const readBuffer = new Uint8Array(READ_RUN_PAGES * pageSize);
-  const writeFilter = createFilter(context);
-  for await (const cycle of cycles(context, writeFilter)) {
+  const cached = cache.complete;
+  const writeFilter = cached ? countFilter : createFilter(context);
+  // Batches compressing while the next runs are read; written strictly in order.
+  const inFlight: { batch: Promise<CompressedBatch>; isZero: boolean[] }[] = [];
+  const writeOldest = async (): Promise<void> => {
+    const { batch, isZero } = inFlight.shift()!;
+    const { pages, compressed } = await batch;
+    let next = 0;
+    for (const zero of isZero) {
+      if (zero) {
+        stats.excluded.zero++;
+        await descs.append(zeroDesc!);
+        continue;
+      }
+      const packed = compressed[next];
+      const stored = packed ?? pages[next]!;
+      next++;
+      writeDesc(desc, data.position, stored.length, packed ? compressor.flag : 0);
+      await descs.append(desc);
+      await data.append(stored);
+      stats.storedPages++;
+      if (packed) stats.compressedPages++;
+    }
+  };
+  for await (const cycle of cached ?? cycles(context, writeFilter)) {
     await sink.write(bitmapOffset + bitmapBytes + cycle.startPfn / 8, cycle.keep);
     await forEachKeptRun(context, cycle, readBuffer, async (_pfns, pages, bytesRead) => {
-      const toStore: Uint8Array[] = [];
       const isZero = pages.map((page) => excludeZero && isZeroPage(page, zeroPage));
-      pages.forEach((page, index) => {
-        if (!isZero[index]) toStore.push(page);
-      });
-      const compressed = await compressor.compressBatch(toStore);
-      let next = 0;
-      for (let index = 0; index < pages.length; index++) {
-        if (isZero[index]) {
-          stats.excluded.zero++;
-          await descs.append(zeroDesc!);
-          continue;
-        }
-        const packed = compressed[next];
-        const page = toStore[next]!;
-        next++;
-        const stored = packed ?? page;
-        pageDescLayout.write(desc, { offset: BigInt(data.position), size: stored.length, flags: packed ? compressor.flag : 0, page_flags: 0n });
-        await descs.append(desc);
-        await data.append(stored);
-        stats.storedPages++;
-        if (packed) stats.compressedPages++;
-      }
+      inFlight.push({ batch: compressor.compress(pages.filter((_, index) => !isZero[index])), isZero });
+      while (inFlight.length >= compressor.depth) await writeOldest();
       meter.advance(0, bytesRead);
     });
     meter.advance((cycle.endPfn - cycle.startPfn) * pageSize, 0);
   }
+  while (inFlight.length > 0) await writeOldest();
   await descs.flush();
   await data.flush();
   meter.finishPhase();

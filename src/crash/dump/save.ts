@@ -1,7 +1,6 @@
 import { UsageError } from '../../errors.js';
 import type { Vmcore } from '../vmcore/vmcore.js';
 import { writeElfDump } from './elf-writer.js';
-import { DumpWriteError } from './errors.js';
 import { writeKdumpDump } from './kdump-writer.js';
 import { openDumpTarget, INCOMPLETE_SUFFIX, type DumpDestination } from './output.js';
 import { COMPRESSIONS, createPageCompressor, type Compression } from './page-compress.js';
@@ -67,8 +66,8 @@ export async function saveDump(vmcore: Vmcore, options: SaveOptions): Promise<Sa
   const flattened = format === 'flat' || options.flatten === true || typeof options.out !== 'string';
 
   const context = await prepareDump(vmcore, { dumpLevel, ...(options.cyclePages !== undefined ? { cyclePages: options.cyclePages } : {}) });
-  const compressor = createPageCompressor(compress);
   const target = await openDumpTarget(options.out, { force: options.force === true, flatten: flattened });
+  const compressor = createPageCompressor(compress);
   const meter = new ProgressMeter(options.onProgress, context.maxPfn * context.pageSize, () => target.bytesWritten);
   try {
     let pagesWritten: number;
@@ -101,9 +100,11 @@ export async function saveDump(vmcore: Vmcore, options: SaveOptions): Promise<Sa
     };
   } catch (error) {
     await target.abort();
-    if (error instanceof DumpWriteError) throw error;
-    // A failure while reading (a ParseError from a corrupt vmcore) keeps its own type.
+    // A write failure is a DumpWriteError; one while reading (a ParseError from a corrupt
+    // vmcore) keeps its own type.
     throw error;
+  } finally {
+    await compressor.close();
   }
 }
 

@@ -60,6 +60,35 @@ export interface Cycle {
   readonly keep: Uint8Array;
 }
 
+/**
+ * The bitmaps of a first pass kept for the second, when they are small: they spare the second
+ * pass the struct pages (one read of 1/64 of memory and the classification). Past the budget
+ * (machines over 32 GiB) the second pass classifies again, so memory stays bounded.
+ */
+export class CycleCache {
+  private readonly cycles: Cycle[] = [];
+  private bytes = 0;
+  private overflowed = false;
+
+  constructor(private readonly maxBytes = 1024 * 1024) {}
+
+  keep(cycle: Cycle): void {
+    if (this.overflowed) return;
+    this.bytes += cycle.keep.length + cycle.present.length;
+    if (this.bytes > this.maxBytes) {
+      this.overflowed = true;
+      this.cycles.length = 0;
+      return;
+    }
+    this.cycles.push({ startPfn: cycle.startPfn, endPfn: cycle.endPfn, present: cycle.present.slice(), keep: cycle.keep.slice() });
+  }
+
+  /** The cycles of a completed first pass, or undefined when they did not fit. */
+  get complete(): readonly Cycle[] | undefined {
+    return this.overflowed ? undefined : this.cycles;
+  }
+}
+
 /** The cycles of [fromPfn, toPfn) in order, each with its keep bitmap (reused between cycles). */
 export async function* cycles(context: DumpContext, filter: PageFilter, fromPfn = 0, toPfn = context.maxPfn): AsyncGenerator<Cycle> {
   const keepBitmap = new Uint8Array(context.cyclePages / 8);
