@@ -4,7 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { ErrorCode, KexecError, UsageError } from '../../src/errors.js';
+import fc from 'fast-check';
+import { ErrorCode, KexecError, ParseError, UsageError } from '../../src/errors.js';
 import { buildCaptureInitrd } from '../../src/crash/arm/capture-initrd/build.js';
 import { captureConfigText, captureInitScript, DEFAULT_SAVE_ARGUMENTS, type CaptureConfig } from '../../src/crash/arm/capture-initrd/init-script.js';
 import { driverModulesFor, mountHolding, parseMountinfo } from '../../src/crash/arm/capture-initrd/dump-target.js';
@@ -12,6 +13,7 @@ import { moduleName, parseModulesDep, selectModules } from '../../src/crash/arm/
 import { CAPTURE_CONFIG_PATH } from '../../src/crash/arm/capture-initrd/layout.js';
 import { measureInitrd } from '../../src/crash/arm/initrd-measure.js';
 import { findOnPath } from '../vm/harness.js';
+import { fuzzSettings } from '../image/image-fixtures.js';
 import { hostBusyboxIsStatic } from '../vm/initramfs.js';
 import { scratchDir } from './vmcore-fixtures.js';
 
@@ -138,4 +140,20 @@ test('the dump device\'s drivers are found in sysfs as udev finds them: the disk
   symlinkSync(`../../${device.slice('sys/'.length)}/block/vda/vda1`, join(root, 'sys/dev/block/254:1'));
   assert.deepEqual(driverModulesFor('254:1', root), ['virtio_blk', 'virtio_pci']);
   assert.deepEqual(driverModulesFor('8:1', root), [], 'an unknown device has none');
+});
+
+test('modules.dep and mountinfo property: any text parses or is a ParseError, and a selection only names known paths', () => {
+  fc.assert(
+    fc.property(fc.string({ unit: fc.constantFrom(...'ab_-/.:kox \n'.split('')), maxLength: 200 }), fc.array(fc.constantFrom('a', 'b', 'a_b', 'x'), { maxLength: 4 }), (text, requested) => {
+      try {
+        const index = parseModulesDep(text);
+        const known = new Set([...index.modules.values()].flatMap((entry) => [entry.path, ...entry.dependencies]));
+        for (const path of selectModules(index, requested).loadOrder) assert.ok(known.has(path), path);
+      } catch (error) {
+        assert.ok(error instanceof ParseError, String(error));
+      }
+      for (const entry of parseMountinfo(text)) assert.equal(typeof entry.mountPoint, 'string');
+    }),
+    fuzzSettings(1000),
+  );
 });
