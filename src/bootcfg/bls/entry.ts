@@ -76,7 +76,7 @@ export function parseBlsEntry(text: string, file: string): BlsEntry {
     const line = index + 1;
     const trimmed = rawLine.trim();
     if (trimmed === '' || trimmed.startsWith('#')) return;
-    const match = /^(\S+)(?:\s+(.*))?$/.exec(trimmed)!;
+    const match = /^(\S+)(?:\s+(.*))?$/s.exec(trimmed)!;
     const key = match[1]!;
     const value = (match[2] ?? '').trim();
     if (value === '') {

@@ -26,7 +26,7 @@ export function parseLoaderConf(text: string, file: string): LoaderConf {
   splitLines(text).forEach((rawLine, index) => {
     const trimmed = rawLine.trim();
     if (trimmed === '' || trimmed.startsWith('#')) return;
-    const match = /^(\S+)(?:\s+(.*))?$/.exec(trimmed)!;
+    const match = /^(\S+)(?:\s+(.*))?$/s.exec(trimmed)!;
     const key = match[1]!;
     const value = (match[2] ?? '').trim();
     if (!KNOWN_KEYS.has(key)) {

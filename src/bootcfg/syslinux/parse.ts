@@ -120,7 +120,7 @@ export function parseSyslinuxConfig(text: string, file: string, options: Syslinu
       const line = index + 1;
       const trimmed = lines[index]!.trim();
       if (trimmed === '' || trimmed.startsWith('#')) continue;
-      const match = /^(\S+)(?:\s+(.*))?$/.exec(trimmed)!;
+      const match = /^(\S+)(?:\s+(.*))?$/s.exec(trimmed)!;
       const keyword = match[1]!.toLowerCase();
       const value = (match[2] ?? '').trim();
 
@@ -130,7 +130,7 @@ export function parseSyslinuxConfig(text: string, file: string, options: Syslinu
         continue;
       }
       if (keyword === 'menu') {
-        const sub = /^(\S+)(?:\s+(.*))?$/.exec(value);
+        const sub = /^(\S+)(?:\s+(.*))?$/s.exec(value);
         const subKeyword = sub?.[1]?.toLowerCase() ?? '';
         const subValue = (sub?.[2] ?? '').trim();
         if (subKeyword === 'begin') {
