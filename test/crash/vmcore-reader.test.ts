@@ -233,3 +233,20 @@ test("property: a mutated makedumpfile kdump-compressed dump and a flattened one
   assert.equal(runJudge('/bin/sh', ['-c', `'${makedumpfile}' -F -l -d 31 '${fixture.path}' > '${flat}'`]).status, 0);
   await fuzzReader(t, flat, Math.min(statSync(flat).size, 16 * 4096), 150);
 });
+
+test("property: the real VMCOREINFO, mutated, parses to warnings, never an exception", async (t) => {
+  const fixture = vmcoreFixture(t, 'vmcore-small');
+  if (!fixture) return;
+  const vmcore = await openVmcore(fixture.path);
+  const text = Buffer.from(vmcore.vmcoreinfoBytes!).toString('latin1');
+  await vmcore.close();
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.nat(text.length - 1), fc.integer({ min: 0, max: 255 })), { maxLength: 12 }), fc.nat(text.length), (patches, cut) => {
+      const chars = [...text.slice(0, cut)];
+      for (const [at, code] of patches) if (at < chars.length) chars[at] = String.fromCharCode(code);
+      const info = parseVmcoreinfo(chars.join(''));
+      for (const warning of info.warnings) assert.ok(warning.line >= 1);
+    }),
+    fuzzSettings(500),
+  );
+});
