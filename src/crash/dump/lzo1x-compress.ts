@@ -20,7 +20,7 @@ const M2_MAX_LENGTH = 8;
 const M2_MAX_DISTANCE = 2048;
 const M3_MAX_DISTANCE = 16384;
 const M3_MAX_LENGTH = 33;
-const HASH_BITS = 12;
+const HASH_BITS = 14;
 /** Blocks longer than this are not what a page codec is for (positions are stored with an epoch). */
 const MAX_INPUT = 1 << 20;
 
