@@ -10,6 +10,8 @@ import { errorToJson, formatErrorText, writeJson, type CommandOutput } from './o
 /** What each command module exports. */
 export interface Command {
   readonly usage: string;
+  /** The command reads --help itself (one with subcommands shows the subcommand's usage). */
+  readonly ownsHelp?: boolean;
   run(args: string[], output: CommandOutput): Promise<number>;
 }
 
@@ -52,7 +54,7 @@ export async function main(argv: string[], output: Omit<CommandOutput, 'json'>):
     const entry = COMMANDS[name];
     if (entry === undefined) throw new UsageError(`Unknown command '${name}'.\n${overview()}`);
     const { command } = await entry.load();
-    if (rest.includes('--help') || rest.includes('-h')) {
+    if (command.ownsHelp !== true && (rest.includes('--help') || rest.includes('-h'))) {
       output.out(`${command.usage}\n`);
       return ExitCode.OK;
     }

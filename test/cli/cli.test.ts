@@ -98,3 +98,12 @@ test('inspect says what Debian\'s kernel is and whether it is loadable, in text 
   if (!here.loadable.loadable) assert.match(here.loadable.because, /(but the running kernel|x86_64 takes only|no kexec support)/);
   assert.equal((await run('inspect', path, '--arch', 'sparc')).exitCode, ExitCode.USAGE);
 });
+
+test('crash SUBCOMMAND --help shows that subcommand\'s usage, as crash help SUBCOMMAND does', async () => {
+  const viaFlag = await run('crash', 'load', '--help');
+  const viaWord = await run('crash', 'help', 'load');
+  assert.equal(viaFlag.exitCode, ExitCode.OK);
+  assert.match(viaFlag.out, /^Usage: kexec-ts crash load/);
+  assert.equal(viaFlag.out, viaWord.out);
+  assert.match((await run('crash', '--help')).out, /^Usage: kexec-ts crash SUBCOMMAND/);
+});

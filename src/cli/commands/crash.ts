@@ -33,7 +33,10 @@ function overview(): string {
 }
 
 async function run(args: string[], output: CommandOutput): Promise<number> {
-  const [name, ...rest] = args;
+  const wantsHelp = args.includes('--help') || args.includes('-h');
+  const words = args.filter((arg) => arg !== '--help' && arg !== '-h');
+  // `crash --help`, `crash load --help` and `crash help load` all show help.
+  const [name, ...rest] = wantsHelp ? ['help', ...words] : words;
   if (name === 'help') {
     const entry = rest[0] === undefined ? undefined : SUBCOMMANDS[rest[0]];
     if (rest[0] !== undefined && entry === undefined) throw new UsageError(`Unknown crash subcommand '${rest[0]}'.\n${overview()}`);
@@ -53,4 +56,4 @@ async function run(args: string[], output: CommandOutput): Promise<number> {
   }
 }
 
-export const command: Command = { usage: overview(), run };
+export const command: Command = { usage: overview(), run, ownsHelp: true };
