@@ -130,3 +130,25 @@ test('cycle edges change nothing: a dump classified in cycles of 4104 pages equa
     await vmcore.close();
   }
 });
+
+test('a kdump-compressed dump saved again at a higher level keeps what makedumpfile keeps when it refilters; ELF from it is refused', async (t) => {
+  const fixture = vmcoreFixture(t, 'vmcore-small');
+  const makedumpfile = judge(t, 'makedumpfile');
+  if (!fixture || !makedumpfile) return;
+  const dir = scratchDir(t);
+  const level1 = join(dir, 'level1');
+  assert.equal(runJudge(makedumpfile, ['-d', '1', fixture.path, level1]).status, 0);
+  const theirs = join(dir, 'theirs31');
+  assert.equal(runJudge(makedumpfile, ['-d', '31', level1, theirs]).status, 0);
+  const source = await openVmcore(level1);
+  try {
+    const ours = join(dir, 'ours31');
+    await saveDump(source, { out: ours, compress: 'none', dumpLevel: 31 });
+    const [a, b] = [await kdumpHeader(ours), await kdumpHeader(theirs)];
+    const bytes = Math.ceil(a.max_mapnr / 8);
+    assert.ok(readRange(ours, a.bitmapOffset + a.bitmapBytes, bytes).equals(readRange(theirs, b.bitmapOffset + b.bitmapBytes, bytes)), '2nd bitmap');
+    await assert.rejects(saveDump(source, { out: join(dir, 'elf'), format: 'elf' }), { code: 'USAGE' });
+  } finally {
+    await source.close();
+  }
+});

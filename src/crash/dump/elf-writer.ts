@@ -48,7 +48,8 @@ export interface ElfWriteStats {
 function loadsOf(context: DumpContext): Load[] {
   const { vmcore } = context;
   if (vmcore.loads) return vmcore.loads.map((load) => ({ vaddr: load.p_vaddr, paddr: load.p_paddr, memsz: load.p_memsz, flags: load.p_flags, align: load.p_align }));
-  // A kdump-compressed source has no program headers: one PT_LOAD per memory range.
+  // saveDump refuses this; a caller of the writer alone gets one PT_LOAD per memory range,
+  // without virtual addresses.
   return vmcore.memoryRanges.map((range) => ({ vaddr: 0n, paddr: range.start, memsz: range.end - range.start, flags: PF_RWX, align: 0n }));
 }
 

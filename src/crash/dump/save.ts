@@ -62,6 +62,9 @@ export async function saveDump(vmcore: Vmcore, options: SaveOptions): Promise<Sa
   if (!['elf', 'kdump', 'flat'].includes(format)) throw new UsageError(`unknown dump format ${JSON.stringify(format)}: elf, kdump or flat`);
   if (!COMPRESSIONS.includes(compress)) throw new UsageError(`unknown compression ${JSON.stringify(compress)}: ${COMPRESSIONS.join(', ')}`);
   if (format === 'elf' && compress !== 'none') throw new UsageError('an ELF dump is not compressed: use format kdump (or flat) to compress');
+  // The PT_LOADs of an ELF dump carry the virtual addresses readers start from (vmcore-dmesg
+  // finds SYMBOL(prb) through them); a kdump-compressed dump has only physical pages.
+  if (format === 'elf' && !vmcore.loads) throw new UsageError(`${vmcore.name} is kdump-compressed: it can be saved again as kdump or flat, not as ELF (it has no PT_LOADs to keep)`);
   if (!Number.isInteger(dumpLevel) || dumpLevel < 0 || dumpLevel > MAX_DUMP_LEVEL) throw new UsageError(`dump level ${dumpLevel} is not 0-${MAX_DUMP_LEVEL}`);
   const flattened = format === 'flat' || options.flatten === true || typeof options.out !== 'string';
 
