@@ -7,9 +7,9 @@
  *   vmcore.vmcoreinfo.osrelease;                      // typed VMCOREINFO (SYMBOL/SIZE/OFFSET/NUMBER/LENGTH...)
  *   const result = await saveDump(vmcore, {
  *     out: '/var/crash/dump',                         // written as dump.incomplete, fsynced, then renamed
- *     format: 'kdump',                                // 'elf' | 'kdump' | 'flat' (makedumpfile -F, for pipes)
- *     compress: 'zstd',                               // kdump/flat: 'none' | 'zlib' | 'lzo' | 'snappy' | 'zstd'
- *     dumpLevel: 31,                                  // makedumpfile -d: 1 zero, 2 cache, 4 cache+private, 8 user, 16 free
+ *     format: 'kdump',                                // 'kdump' (default) | 'elf' (ELF sources only) | 'flat' (makedumpfile -F, for pipes)
+ *     compress: 'zstd',                               // kdump/flat: 'zlib' (default) | 'lzo' | 'snappy' | 'zstd' | 'none'
+ *     dumpLevel: 31,                                  // makedumpfile -d (default 31): 1 zero, 2 cache, 4 cache+private, 8 user, 16 free
  *     force: false,                                   // an existing dump is never clobbered without it
  *     onProgress: ({ bytesRead, bytesTotal, bytesWritten, bytesPerSecond }) => {},
  *   });                                               // -> SaveResult: sizes, page counts, duration
@@ -17,8 +17,10 @@
  * } finally {
  *   await vmcore.close();
  * }
- * await reassembleFlattened('dump.flat', 'dump');     // makedumpfile -R
+ * await reassembleFlattened('dump.flat', 'dump');     // makedumpfile -R (the input may be a stream)
  * ```
+ *
+ * `out` may also be `{ stream }` (stdout, a socket): the dump then goes out flattened.
  *
  * Errors: readers throw ParseError only; saveDump throws DumpWriteError (DUMP_NO_SPACE,
  * DUMP_WRITE_FAILED, with bytesWritten) and DumpExistsError (DUMP_EXISTS) — never leaving a file
