@@ -1,5 +1,6 @@
 // npm run bench: speed and memory on realistic inputs. Prints Markdown for bench/RESULTS.md.
 import { cpus } from 'node:os';
+import { crashSaveAgainstMakedumpfile } from './crash-save.js';
 import { inspectAgainstNativeTools } from './inspect.js';
 import { listAtScale } from './list.js';
 import { preSyscallOnHost } from './pre-syscall.js';
@@ -12,5 +13,7 @@ console.log('');
 console.log(await inspectAgainstNativeTools());
 console.log('');
 console.log(await listAtScale());
+console.log('');
+console.log(await crashSaveAgainstMakedumpfile());
 console.log('');
 console.log(await loadInVm());
