@@ -26,7 +26,7 @@ import { ensureIsoFixtures } from './fixtures/iso.mjs';
 export const REQUIRED_DEBIAN_PACKAGES = [
   { name: 'qemu-system-x86', why: 'boots the test guest (qemu-system-x86_64 -accel tcg)' },
   { name: 'busybox-static', why: "the guest's userland (/bin/busybox)" },
-  // The guest initramfs is written by the harness itself (test/vm/newc-writer.ts); cpio is kept
+  // The guest initramfs is written by the harness itself (src/binary/newc-writer.ts); cpio is kept
   // for inspecting archives by hand (`cpio -itv < file`) when a boot goes wrong.
   { name: 'cpio', why: "inspecting the generated initramfs archives; building the UKI fixture's initrd" },
   { name: 'kexec-tools', why: 'the `kexec -s -l` baseline the benchmarks compare against' },

@@ -6,7 +6,7 @@ import { ExitCode } from '../../src/cli/exit-codes.js';
 import { assertGuestCompleted, bootVm, describeVmRun, hasMarker, requireMarker, vmTestOptions, type VmRun } from './harness.js';
 import { GUEST_SECOND_INITRD_PATH, GUEST_VMLINUZ_PATH, SECOND_KERNEL_CMDLINE_MARKER, SECOND_KERNEL_UP_MARKER } from './initramfs.js';
 import { kernelConfigInGuest, STEP_FUNCTION, stepResult } from './scenario.js';
-import { NewcArchiveWriter } from './newc-writer.js';
+import { NewcWriter } from '../../src/binary/newc-writer.js';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +25,7 @@ function extraInitrd(): Buffer {
   const path = join(dir, 'extra.cpio');
   const fd = openSync(path, 'w');
   try {
-    const writer = new NewcArchiveWriter(fd);
+    const writer = new NewcWriter(fd);
     writer.file('/extra-marker', 'from-the-second-initrd\n', 0o644);
     writer.file(
       '/init',

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cloudKernelFixture, kexecTsCacheDir } from './fixtures.js';
-import { NewcArchiveWriter } from './newc-writer.js';
+import { NewcWriter } from '../../src/binary/newc-writer.js';
 
 export const GUEST_PROJECT_DIR = '/opt/kexec-ts';
 export const GUEST_VMLINUZ_PATH = '/fixtures/vmlinuz';
@@ -135,8 +135,8 @@ export function writeScenarioInitramfs(outputPath: string, scenario: ScenarioIni
   if (fs.statSync(outputPath).size % 4 !== 0) throw new Error(`${outputPath}: base archive is not 4-byte aligned`);
   const fd = fs.openSync(outputPath, 'a');
   try {
-    writeProjectLayer(new NewcArchiveWriter(fd), repoRoot);
-    const scenarioLayer = new NewcArchiveWriter(fd);
+    writeProjectLayer(new NewcWriter(fd), repoRoot);
+    const scenarioLayer = new NewcWriter(fd);
     scenarioLayer.file('/init', guestInitScript(), 0o755);
     scenarioLayer.file(GUEST_SCENARIO_PATH, `${scenario.body}\n`, 0o755);
     for (const extra of scenario.extraFiles ?? []) addGuestFile(scenarioLayer, extra);
@@ -146,15 +146,15 @@ export function writeScenarioInitramfs(outputPath: string, scenario: ScenarioIni
   }
 }
 
-export function addGuestFile(writer: NewcArchiveWriter, file: GuestFile): void {
-  if ('hostPath' in file) writer.fileFromHost(file.guestPath, file.hostPath, file.mode);
+export function addGuestFile(writer: NewcWriter, file: GuestFile): void {
+  if ('hostPath' in file) writer.hostFile(file.guestPath, file.hostPath, file.mode);
   else writer.file(file.guestPath, file.content, file.mode ?? 0o644);
 }
 
-function writeProjectLayer(writer: NewcArchiveWriter, repoRoot: string): void {
-  writer.fileFromHost(`${GUEST_PROJECT_DIR}/package.json`, path.join(repoRoot, 'package.json'));
+function writeProjectLayer(writer: NewcWriter, repoRoot: string): void {
+  writer.hostFile(`${GUEST_PROJECT_DIR}/package.json`, path.join(repoRoot, 'package.json'));
   for (const relative of filesUnder(repoRoot, 'dist/src')) {
-    writer.fileFromHost(`${GUEST_PROJECT_DIR}/${relative}`, path.join(repoRoot, relative));
+    writer.hostFile(`${GUEST_PROJECT_DIR}/${relative}`, path.join(repoRoot, relative));
   }
   writer.finish();
 }
@@ -180,7 +180,7 @@ export function writeBaseArchive(outputPath: string, files: readonly GuestFile[]
   const temporary = `${outputPath}.${process.pid}.tmp`;
   const fd = fs.openSync(temporary, 'w');
   try {
-    const writer = new NewcArchiveWriter(fd);
+    const writer = new NewcWriter(fd);
     for (const [directory, mode] of BASE_DIRECTORIES) writer.directory(directory, mode);
     // The kernel opens /dev/console for /init's stdio before anything can mount devtmpfs.
     writer.characterDevice('/dev/console', 0o600, 5, 1);
@@ -236,10 +236,10 @@ export function secondStageInitrd(busyboxPath: string = HOST_BUSYBOX_PATH): Buff
   const archivePath = path.join(temporary, 'second-initrd.cpio');
   const fd = fs.openSync(archivePath, 'w');
   try {
-    const writer = new NewcArchiveWriter(fd);
+    const writer = new NewcWriter(fd);
     for (const directory of ['/bin', '/proc', '/dev']) writer.directory(directory);
     writer.characterDevice('/dev/console', 0o600, 5, 1);
-    writer.fileFromHost('/bin/busybox', busyboxPath, 0o755);
+    writer.hostFile('/bin/busybox', busyboxPath, 0o755);
     writer.file('/init', secondStageInitScript(), 0o755);
     writer.finish();
     return fs.readFileSync(archivePath);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { ExitCode } from '../../src/cli/exit-codes.js';
 import { FIXTURES } from '../image/image-fixtures.js';
 import { bootVm, describeVmRun, hasMarker, serialTail, vmTestOptions } from './harness.js';
-import { NewcArchiveWriter } from './newc-writer.js';
+import { NewcWriter } from '../../src/binary/newc-writer.js';
 import { STEP_FUNCTION, stepResult } from './scenario.js';
 
 /**
@@ -22,9 +22,9 @@ function busyboxOnlyInitrd(): Buffer {
   const path = join(dir, 'busybox.cpio');
   const fd = openSync(path, 'w');
   try {
-    const writer = new NewcArchiveWriter(fd);
+    const writer = new NewcWriter(fd);
     writer.directory('/bin');
-    writer.fileFromHost('/bin/busybox', '/bin/busybox', 0o755);
+    writer.hostFile('/bin/busybox', '/bin/busybox', 0o755);
     writer.file('/bin/sh', '#!/bin/busybox sh\nif [ $# -gt 0 ]; then exec /bin/busybox sh "$@"; fi\n/bin/busybox poweroff -f\n', 0o755);
     writer.finish();
     return readFileSync(path);

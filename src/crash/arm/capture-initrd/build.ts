@@ -10,7 +10,7 @@ import { detectDumpTarget, driverModulesFor } from './dump-target.js';
 import { findProjectRoot, projectRuntimeFiles, requireStaticExecutable, sharedLibrariesOf } from './host-files.js';
 import { CAPTURE_CONFIG_PATH, CAPTURE_MODULES_DIR, CAPTURE_POST_HOOKS_DIR, CAPTURE_PRE_HOOKS_DIR, CAPTURE_PROJECT_DIR } from './layout.js';
 import { moduleName, parseModulesDep, selectModules } from './modules.js';
-import { NewcWriter } from './newc-writer.js';
+import { NewcWriter } from '../../../binary/newc-writer.js';
 
 /**
  * `kexec-ts crash initrd OUT`: a minimal capture initramfs — busybox, node, kexec-ts and what

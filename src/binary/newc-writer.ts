@@ -5,6 +5,11 @@ import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
  * open file: every entry root-owned with mtime 0, so the same inputs give the same bytes, and
  * device nodes without privileges. Parent directories are added before their first child (the
  * kernel's unpacker does not create missing ones).
+ *
+ * Why not Debian's `cpio -o -H newc`: it archives a directory tree, so a guest or capture
+ * initramfs of ~120 MB would be copied into a staging directory first, and the /dev/console node
+ * the kernel needs before /init runs could only be made there with mknod, as root. Writing the
+ * format directly streams host files in and needs no privileges.
  */
 export class NewcWriter {
   private written = 0;
@@ -60,6 +65,15 @@ export class NewcWriter {
     } finally {
       closeSync(source);
     }
+  }
+
+  symlink(path: string, target: string): void {
+    const bytes = Buffer.from(target, 'utf8');
+    const name = entryName(path);
+    this.parents(name);
+    this.header(name, 0o120000 | 0o777, bytes.length);
+    this.write(bytes);
+    this.pad(4);
   }
 
   characterDevice(path: string, mode: number, major: number, minor: number): void {
