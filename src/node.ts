@@ -20,3 +20,6 @@ export { status } from './handoff/status.js';
 export { readMachineFacts } from './handoff/machine-facts.js';
 export { openImage, closeImage, type OpenedImage, type ImageRole } from './handoff/open-image.js';
 export { startKernelLogCapture, type KernelLogCapture } from './handoff/kernel-log.js';
+// kdump: arming the capture kernel (touches the machine) and the dump readers and writers
+// (which read /proc/vmcore or dump files).
+export * from './crash/index.js';
