@@ -4,23 +4,13 @@
 // stay in it and share one stored zero page, so their page_descs are compared too).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openVmcore } from '../../src/crash/vmcore/open.js';
 import { saveDump } from '../../src/crash/dump/save.js';
 import type { KdumpHeader } from '../../src/crash/vmcore/kdump-file.js';
-import { judge, runJudge, scratchDir, vmcoreFixture } from './vmcore-fixtures.js';
+import { judge, runJudge, scratchDir, vmcoreFixture, readFileRange } from './vmcore-fixtures.js';
 
-function readRange(path: string, offset: number, length: number): Buffer {
-  const fd = openSync(path, 'r');
-  try {
-    const buffer = Buffer.alloc(length);
-    readSync(fd, buffer, 0, length, offset);
-    return buffer;
-  } finally {
-    closeSync(fd);
-  }
-}
 
 async function kdumpHeader(path: string): Promise<KdumpHeader> {
   const dump = await openVmcore(path);
@@ -36,7 +26,7 @@ async function zeroPagePfns(path: string): Promise<number[]> {
   const header = await kdumpHeader(path);
   const dump = await openVmcore(path);
   try {
-    const descs = readRange(path, header.pageDescOffset, header.dumpedPages * 24);
+    const descs = readFileRange(path, header.pageDescOffset, header.dumpedPages * 24);
     const zeroOffset = BigInt(header.pageDescOffset + header.dumpedPages * 24);
     const zero: number[] = [];
     let index = 0;
@@ -74,9 +64,9 @@ for (const level of [1, 17, 31]) {
     assert.equal(ourHeader.bitmapOffset, theirHeader.bitmapOffset);
     assert.equal(ourHeader.bitmapBytes, theirHeader.bitmapBytes);
     const bytes = Math.ceil(ourHeader.max_mapnr / 8);
-    assert.ok(readRange(ours, ourHeader.bitmapOffset, bytes).equals(readRange(theirs, theirHeader.bitmapOffset, bytes)), '1st bitmap (memory)');
-    const ourKept = readRange(ours, ourHeader.bitmapOffset + ourHeader.bitmapBytes, bytes);
-    const theirKept = readRange(theirs, theirHeader.bitmapOffset + theirHeader.bitmapBytes, bytes);
+    assert.ok(readFileRange(ours, ourHeader.bitmapOffset, bytes).equals(readFileRange(theirs, theirHeader.bitmapOffset, bytes)), '1st bitmap (memory)');
+    const ourKept = readFileRange(ours, ourHeader.bitmapOffset + ourHeader.bitmapBytes, bytes);
+    const theirKept = readFileRange(theirs, theirHeader.bitmapOffset + theirHeader.bitmapBytes, bytes);
     if (!ourKept.equals(theirKept)) {
       const differing: number[] = [];
       for (let pfn = 0; pfn < ourHeader.max_mapnr && differing.length < 10; pfn++) {
@@ -105,10 +95,10 @@ test('a codec does not change which pages are kept: bitmaps of -c -d 31 and -l -
       await saveDump(vmcore, { out: ours, compress, dumpLevel: 31 });
       const [a, b] = [await kdumpHeader(ours), await kdumpHeader(theirs)];
       const bytes = Math.ceil(a.max_mapnr / 8);
-      assert.ok(readRange(ours, a.bitmapOffset, 2 * a.bitmapBytes).subarray(0, a.bitmapBytes + bytes).equals(readRange(theirs, b.bitmapOffset, 2 * b.bitmapBytes).subarray(0, b.bitmapBytes + bytes)), compress);
+      assert.ok(readFileRange(ours, a.bitmapOffset, 2 * a.bitmapBytes).subarray(0, a.bitmapBytes + bytes).equals(readFileRange(theirs, b.bitmapOffset, 2 * b.bitmapBytes).subarray(0, b.bitmapBytes + bytes)), compress);
       assert.equal(a.status, b.status, `${compress}: status flags`);
       // Headers up to the bitmaps are the same bytes (utsname, crash time, phys_base, notes).
-      assert.ok(readRange(ours, 0, a.bitmapOffset).equals(readRange(theirs, 0, b.bitmapOffset)), `${compress}: headers`);
+      assert.ok(readFileRange(ours, 0, a.bitmapOffset).equals(readFileRange(theirs, 0, b.bitmapOffset)), `${compress}: headers`);
     }
   } finally {
     await vmcore.close();
@@ -146,7 +136,7 @@ test('a kdump-compressed dump saved again at a higher level keeps what makedumpf
     await saveDump(source, { out: ours, compress: 'none', dumpLevel: 31 });
     const [a, b] = [await kdumpHeader(ours), await kdumpHeader(theirs)];
     const bytes = Math.ceil(a.max_mapnr / 8);
-    assert.ok(readRange(ours, a.bitmapOffset + a.bitmapBytes, bytes).equals(readRange(theirs, b.bitmapOffset + b.bitmapBytes, bytes)), '2nd bitmap');
+    assert.ok(readFileRange(ours, a.bitmapOffset + a.bitmapBytes, bytes).equals(readFileRange(theirs, b.bitmapOffset + b.bitmapBytes, bytes)), '2nd bitmap');
     await assert.rejects(saveDump(source, { out: join(dir, 'elf'), format: 'elf' }), { code: 'USAGE' });
   } finally {
     await source.close();

@@ -2,7 +2,7 @@
 // the judges' binaries. Missing pieces skip a test with the reason, except under CI=true.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -91,4 +91,16 @@ export function scratchDir(t: TestContext, prefix = 'kexec-ts-crash-'): string {
   const dir = mkdtempSync(join(os.tmpdir(), prefix));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
+}
+
+/** `length` bytes of a file from `offset`: for comparing headers and bitmaps of two dumps. */
+export function readFileRange(path: string, offset: number, length: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.alloc(length);
+    readSync(fd, buffer, 0, length, offset);
+    return buffer;
+  } finally {
+    closeSync(fd);
+  }
 }

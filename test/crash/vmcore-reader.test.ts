@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openSync, readSync, closeSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { KexecError, ParseError } from '../../src/errors.js';
@@ -9,22 +9,12 @@ import { openFileSource, type RandomAccessSource } from '../../src/crash/vmcore/
 import { parseVmcoreinfo } from '../../src/crash/vmcore/vmcoreinfo.js';
 import { PageNotInDumpError } from '../../src/crash/vmcore/errors.js';
 import { fuzzSettings } from '../image/image-fixtures.js';
-import { judge, runJudge, scratchDir, vmcoreFixture } from './vmcore-fixtures.js';
+import { judge, runJudge, scratchDir, vmcoreFixture, readFileRange } from './vmcore-fixtures.js';
 
 const START_KERNEL_MAP = 0xffffffff80000000n;
 /** Where x86_64 links the kernel (CONFIG_PHYSICAL_START 16 MiB above __START_KERNEL_map). */
 const LINKED_STEXT = 0xffffffff81000000n;
 
-function readFileBytes(path: string, offset: number, length: number): Buffer {
-  const fd = openSync(path, 'r');
-  try {
-    const buffer = Buffer.alloc(length);
-    readSync(fd, buffer, 0, length, offset);
-    return buffer;
-  } finally {
-    closeSync(fd);
-  }
-}
 
 test('the real vmcore: an ELF64 x86_64 core with its PT_LOADs, one NT_PRSTATUS per CPU and VMCOREINFO', async (t) => {
   const fixture = vmcoreFixture(t);
@@ -59,10 +49,10 @@ test('the real vmcore: an ELF64 x86_64 core with its PT_LOADs, one NT_PRSTATUS p
     assert.equal(BigInt(text.p_paddr), BigInt.asUintN(64, text.p_vaddr - START_KERNEL_MAP + vmcore.physBase!));
     // The same physical page through the API and straight from the file at the PT_LOAD's offset.
     const fromApi = await vmcore.readPhysical(text.p_paddr + 4096, 4096);
-    assert.deepEqual(Buffer.from(fromApi), readFileBytes(fixture.path, text.p_offset + 4096, 4096));
+    assert.deepEqual(Buffer.from(fromApi), readFileRange(fixture.path, text.p_offset + 4096, 4096));
     // The kernel image also lies in the direct map: another PT_LOAD holds the same bytes.
     const direct = vmcore.loads!.find((load) => load !== text && load.p_paddr <= text.p_paddr && text.p_paddr < load.p_paddr + load.p_memsz)!;
-    assert.deepEqual(readFileBytes(fixture.path, direct.p_offset + (text.p_paddr - direct.p_paddr) + 4096, 4096), Buffer.from(fromApi));
+    assert.deepEqual(readFileRange(fixture.path, direct.p_offset + (text.p_paddr - direct.p_paddr) + 4096, 4096), Buffer.from(fromApi));
 
     // Each CPU stopped somewhere in the kernel's text.
     for (const cpu of vmcore.cpus) {
