@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, fstatSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
@@ -13,6 +13,7 @@ import { FIXTURES, fuzzSettings, readFixture } from '../image/image-fixtures.js'
 import { ensureBaseInitramfs, secondStageInitrd } from '../vm/initramfs.js';
 import { findOnPath, vmSkipReason } from '../vm/harness.js';
 import { scratchDir } from './vmcore-fixtures.js';
+import { readFully } from '../../src/read-fully.js';
 
 function memoryReader(bytes: Uint8Array): InitrdReader {
   return { sizeBytes: bytes.length, read: (offset, length) => bytes.subarray(offset, offset + length) };
@@ -23,16 +24,7 @@ function fileReader(path: string): InitrdReader & { close(): void } {
   const sizeBytes = fstatSync(fd).size;
   return {
     sizeBytes,
-    read(offset, length) {
-      const bytes = Buffer.allocUnsafe(length);
-      let filled = 0;
-      while (filled < length) {
-        const count = readSync(fd, bytes, filled, length - filled, offset + filled);
-        if (count === 0) break;
-        filled += count;
-      }
-      return bytes.subarray(0, filled);
-    },
+    read: (offset, length) => readFully(fd, length, offset),
     close: () => closeSync(fd),
   };
 }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { ErrorCode, ValidationError } from '../../errors.js';
 import { openIso, type Iso, type OpenIsoOptions } from './iso.js';
 import type { IsoSource } from './source.js';
+import { readFully } from '../../read-fully.js';
 
 export interface IsoFileSource extends IsoSource {
   readonly path: string;
@@ -34,16 +35,7 @@ export function openIsoFile(file: string): IsoFileSource {
       path: file,
       fd,
       sizeBytes,
-      readAt(offset, length) {
-        const bytes = Buffer.allocUnsafe(Math.max(0, Math.min(length, sizeBytes - offset)));
-        let filled = 0;
-        while (filled < bytes.length) {
-          const read = fs.readSync(fd, bytes, filled, bytes.length - filled, offset + filled);
-          if (read === 0) break;
-          filled += read;
-        }
-        return bytes.subarray(0, filled);
-      },
+      readAt: (offset, length) => readFully(fd, Math.max(0, Math.min(length, sizeBytes - offset)), offset),
       close() {
         if (closed) return;
         closed = true;

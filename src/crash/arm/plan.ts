@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, readSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { readFully } from '../../read-fully.js';
 import { join } from 'node:path';
 import { ErrorCode, ParseError, UnsupportedError, ValidationError } from '../../errors.js';
 import type { ProgressListener } from '../../image/codecs/index.js';
@@ -192,7 +193,7 @@ async function measureInitrdFile(path: string, options: Parameters<typeof measur
   try {
     const reader: InitrdReader = {
       sizeBytes: file.sizeBytes,
-      read: (offset, length) => readAt(file.fd, offset, length),
+      read: (offset, length) => readFully(file.fd, length, offset),
     };
     try {
       return await measureInitrd(reader, options);
@@ -209,16 +210,6 @@ async function measureInitrdFile(path: string, options: Parameters<typeof measur
   }
 }
 
-function readAt(fd: number, offset: number, length: number): Uint8Array {
-  const bytes = Buffer.allocUnsafe(length);
-  let filled = 0;
-  while (filled < length) {
-    const count = readSync(fd, bytes, filled, length - filled, offset + filled);
-    if (count === 0) break;
-    filled += count;
-  }
-  return bytes.subarray(0, filled);
-}
 
 function memoryReader(bytes: Uint8Array): InitrdReader {
   return { sizeBytes: bytes.length, read: (offset, length) => bytes.subarray(offset, offset + length) };
