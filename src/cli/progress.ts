@@ -33,3 +33,9 @@ export function progressOnTerminal(output: CommandOutput, label: string): ((inBy
     bar.update(0, { produced: formatBytes(outBytes), rate: `${formatBytes(rate)}/s` });
   };
 }
+
+/** `{ onProgress }` for a library call's options when a bar is to be drawn, else `{}`. */
+export function progressOption(output: CommandOutput, label: string): { onProgress?: (inBytes: number, outBytes: number) => void } {
+  const listener = progressOnTerminal(output, label);
+  return listener === undefined ? {} : { onProgress: listener };
+}

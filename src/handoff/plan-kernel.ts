@@ -17,6 +17,8 @@ export interface KernelPlan {
   readonly replacement: InMemoryPart | undefined;
   /** What the kernel will receive, inspected (a ParseError when not recognised). */
   readonly image: InspectedImage | ParseError;
+  /** The file as given, inspected: the same as `image` when nothing was unpacked. */
+  readonly fileImage: InspectedImage | ParseError;
   /** Initrds that come from the image itself, to go before the caller's. */
   readonly initrdPrefix: readonly InMemoryPart[];
   /** The command line the image carries (a UKI's), used when the caller gives none. */
@@ -46,7 +48,8 @@ const MAX_UNWRAP_LAYERS = 3;
 
 export async function planKernel(bytes: Uint8Array, path: string, options: PlanOptions = {}): Promise<KernelPlan> {
   const notes: string[] = [];
-  let current: { bytes: Uint8Array; path: string; image: InspectedImage | ParseError } = { bytes, path, image: inspectOrError(bytes) };
+  const fileImage = inspectOrError(bytes);
+  let current: { bytes: Uint8Array; path: string; image: InspectedImage | ParseError } = { bytes, path, image: fileImage };
   const initrdPrefix: InMemoryPart[] = [];
   let imageCmdline: string | undefined;
 
@@ -81,6 +84,7 @@ export async function planKernel(bytes: Uint8Array, path: string, options: PlanO
   return {
     replacement: current.bytes === bytes ? undefined : { path: current.path, bytes: current.bytes },
     image: current.image,
+    fileImage,
     initrdPrefix,
     imageCmdline,
     notes,

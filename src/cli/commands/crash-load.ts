@@ -4,7 +4,7 @@ import { armCaptureKernel } from '../../crash/arm/arm.js';
 import { formatSize } from '../../crash/arm/memory-size.js';
 import { ExitCode } from '../exit-codes.js';
 import { writeJson, type CommandOutput } from '../output.js';
-import { progressOnTerminal } from '../progress.js';
+import { progressOption } from '../progress.js';
 import { PLAN_OPTIONS, PLAN_OPTIONS_USAGE, planOptionsFrom } from './crash-plan-options.js';
 import { formatPlan, formatReservation, planJson, reservationJson } from './crash-report.js';
 import type { Subcommand } from './crash.js';
@@ -22,11 +22,10 @@ ${PLAN_OPTIONS_USAGE}
 async function run(args: string[], output: CommandOutput): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...PLAN_OPTIONS, 'ignore-fit': { type: 'boolean' } } });
   if (positionals.length > 0) throw new UsageError(`crash load takes no arguments (give the kernel with --kernel).\n${usage}`);
-  const progress = progressOnTerminal(output, 'decompressing');
   const { plan, load } = await armCaptureKernel({
     ...planOptionsFrom(values),
     ignoreFit: values['ignore-fit'] === true,
-    ...(progress !== undefined ? { onProgress: progress } : {}),
+    ...progressOption(output, 'decompressing'),
   });
   if (output.json) {
     writeJson(output, { ok: true, command: 'crash load', reservation: reservationJson(plan.reservation), plan: planJson(plan), load });

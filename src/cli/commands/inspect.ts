@@ -11,8 +11,8 @@ import { parseArgs } from 'node:util';
 import { ErrorCode, ParseError, UsageError, ValidationError } from '../../errors.js';
 import { preflightKernel } from '../../handoff/preflight.js';
 import { planKernel } from '../../handoff/plan-kernel.js';
-import { progressOnTerminal } from '../progress.js';
-import { inspect, type InspectedImage } from '../../image/detect.js';
+import { progressOnTerminal, progressOption } from '../progress.js';
+import type { InspectedImage } from '../../image/detect.js';
 import { LIMITS } from '../../limits.js';
 import { kernelArchOf, type KernelArch } from '../../syscall/numbers.js';
 import { ExitCode } from '../exit-codes.js';
@@ -35,15 +35,9 @@ async function run(args: string[], output: CommandOutput): Promise<number> {
   const path = positionals[0]!;
   const bytes = readFileBounded(path);
 
-  let image: InspectedImage | ParseError;
-  try {
-    image = inspect(bytes);
-  } catch (error) {
-    if (!(error instanceof ParseError)) throw error;
-    image = error;
-  }
-  // Judge what the kernel would actually get: for a UKI, its .linux.
-  const plan = await planKernel(bytes, path, { onProgress: progressOnTerminal(output, 'decompressing') });
+  // The plan inspects the file, and judges what the kernel would actually get: for a UKI, its .linux.
+  const plan = await planKernel(bytes, path, progressOption(output, 'decompressing'));
+  const image = plan.fileImage;
   const verdict = loadableVerdict(plan.image, arch, path);
   // Judged for this machine: the image may be fine and the running kernel still unable to load it.
   if (values.arch === undefined && verdict.loadable) {

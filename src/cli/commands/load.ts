@@ -5,7 +5,7 @@ import { reusableCmdline } from '../../handoff/cmdline.js';
 import { load } from '../../handoff/handoff.js';
 import { ExitCode } from '../exit-codes.js';
 import { writeJson, type CommandOutput } from '../output.js';
-import { progressOnTerminal } from '../progress.js';
+import { progressOption } from '../progress.js';
 import type { Command } from '../cli.js';
 
 const usage = `Usage: kexec-ts load KERNEL [--initrd FILE]... [--append CMDLINE] [--reuse-cmdline] [--crash] [--uki-profile N] [--kernel-debug] [--no-preflight] [--json]
@@ -51,7 +51,7 @@ async function run(args: string[], output: CommandOutput): Promise<number> {
     crash: values.crash === true,
     skipPreflight: values['no-preflight'] === true,
     kernelDebug: values['kernel-debug'] === true,
-    ...withProgress(progressOnTerminal(output, 'decompressing the kernel')),
+    ...progressOption(output, 'decompressing the kernel'),
   });
   if (output.json) {
     writeJson(output, { ok: true, command: 'load', ...result });
@@ -72,8 +72,4 @@ export const command: Command = { usage, run };
 function parseProfile(text: string): number {
   if (!/^@?\d+$/.test(text)) throw new UsageError(`--uki-profile takes a profile number (0, 1, ... or @1), not '${text}'.`);
   return Number(text.replace(/^@/, ''));
-}
-
-function withProgress(listener: ((inBytes: number, outBytes: number) => void) | undefined) {
-  return listener === undefined ? {} : { onProgress: listener };
 }

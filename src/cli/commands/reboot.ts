@@ -5,7 +5,7 @@ import { exec } from '../../handoff/handoff.js';
 import { load } from '../../handoff/load.js';
 import { ExitCode } from '../exit-codes.js';
 import { writeJson, type CommandOutput } from '../output.js';
-import { progressOnTerminal } from '../progress.js';
+import { progressOption } from '../progress.js';
 import { isoEntries, listedEntries, type ListedEntry } from './list.js';
 import type { Command } from '../cli.js';
 
@@ -53,7 +53,7 @@ async function run(args: string[], output: CommandOutput): Promise<number> {
     ...(entry.iso?.imageFile !== undefined ? { isoImage: entry.iso.imageFile } : {}),
     ...(cmdline !== undefined ? { cmdline } : {}),
     dryRun,
-    ...(progressOnTerminal(output, 'decompressing the kernel') !== undefined ? { onProgress: progressOnTerminal(output, 'decompressing the kernel')! } : {}),
+    ...progressOption(output, 'decompressing the kernel'),
   });
   const summary = {
     entry: { index: listed.entries.indexOf(entry), id: entry.id, title: entry.title, origin: entry.origin },
