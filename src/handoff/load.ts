@@ -185,10 +185,13 @@ function memfdFromIso(iso: Iso, path: string, role: 'kernel' | 'initrd', syscall
 function planFor(kernelFile: OpenedImage, options: LoadOptions, env: HandoffEnvironment): Promise<KernelPlan> {
   const bytes = readWholeImage(kernelFile);
   let facts: ReturnType<HandoffEnvironment['readFacts']> | undefined;
+  // Addons and the machine's facts matter only for a UKI: both are read when the plan asks.
   return planKernel(bytes, options.kernel, {
     ...(options.ukiProfile !== undefined ? { ukiProfile: options.ukiProfile } : {}),
-    addons: readAddons(kernelFile.realPath),
     ...(options.onProgress !== undefined ? { onProgress: options.onProgress } : {}),
+    get addons() {
+      return readAddons(kernelFile.realPath);
+    },
     get signaturesEnforced() {
       facts ??= env.readFacts();
       return (facts.lockdown !== undefined && facts.lockdown !== 'none') || facts.secureBoot === true;
