@@ -11,16 +11,10 @@
  * decoder writes into a buffer of exactly that size and refuses anything that would not fit.
  */
 
-export class LzoDataError extends Error {
-  readonly offset: number;
-  readonly isTruncation: boolean;
-  constructor(message: string, offset: number, isTruncation = false) {
-    super(message);
-    this.name = 'LzoDataError';
-    this.offset = offset;
-    this.isTruncation = isTruncation;
-  }
-}
+import { CodecDataError } from './codec.js';
+
+/** Why LZO1X decoding stopped; lzop.ts turns it into its ParseError. */
+export class LzoDataError extends CodecDataError {}
 
 /**
  * Decompresses one LZO1X block `input` into exactly `outputBytes` bytes; throws LzoDataError
