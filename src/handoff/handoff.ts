@@ -24,7 +24,7 @@ export interface ExecOptions {
 
 export type ExecOutcome =
   /** The init system accepted the hand-off and will stop services, then kexec. */
-  | { readonly via: 'init-system'; readonly initSystem: string; readonly command: string }
+  | { readonly via: 'init-system'; readonly initSystem: string; readonly handoffCommand: string }
   /** Never returned in practice: the direct path ends in the new kernel. */
   | { readonly via: 'direct' };
 
@@ -66,22 +66,51 @@ export async function loadAndExec(options: LoadOptions & ExecOptions, env: Hando
   return exec(options, env);
 }
 
+/** How long a SIGTERM that arrives after the hand-off was queued is held back (see below). */
+export const TERMINATION_GRACE_MS = 5_000;
+
 /**
- * `systemctl kexec` with a kernel already loaded: systemd stops services, unmounts, and its
- * shutdown binary calls reboot(LINUX_REBOOT_CMD_KEXEC) at the end; it uses the loaded image
- * instead of loading its own.
+ * `systemctl kexec --no-block` with a kernel already loaded: systemd queues kexec.target, stops
+ * services, unmounts, and its shutdown binary calls reboot(LINUX_REBOOT_CMD_KEXEC) at the end; it
+ * uses the loaded image instead of loading its own (systemd 261+ loads one only when none is).
+ *
+ * `--no-block` returns once systemd accepted the job (a refusal, such as an inhibitor lock, still
+ * comes back as an error), so the caller can report the outcome. A caller that runs inside a
+ * service (a fleet agent) is itself stopped by that job: SIGTERM from the stop job is held back
+ * for TERMINATION_GRACE_MS so its report is not cut off, then takes effect as usual.
  */
 function handOffThroughSystemd(): ExecOutcome {
-  const command = ['systemctl', 'kexec'];
+  const command = ['systemctl', 'kexec', '--no-block'];
+  holdBackTermination();
   const result = spawnSync(command[0]!, command.slice(1), { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
   if (result.error !== undefined || result.status !== 0) {
+    releaseTermination();
     throw new KexecError(
       ErrorCode.ORDERLY_HANDOFF_FAILED,
       `systemd did not accept the hand-off: ${result.error?.message ?? (result.stderr.trim() || `exit ${result.status}`)}`,
-      { cause: result.error, remedy: 'Look at `journalctl -b -u systemd-logind` for why; `kexec-ts exec --force` reboots into the loaded kernel without stopping services first.' },
+      { cause: result.error, remedy: 'Look at `journalctl -b -u systemd-logind` for why (`systemd-inhibit --list` shows inhibitor locks); `kexec-ts exec --force` reboots into the loaded kernel without stopping services first.' },
     );
   }
-  return { via: 'init-system', initSystem: 'systemd', command: command.join(' ') };
+  return { via: 'init-system', initSystem: 'systemd', handoffCommand: command.join(' ') };
 }
 
+let heldTermination: (() => void) | undefined;
 
+/** SIGTERM is noted instead of ending the process; TERMINATION_GRACE_MS later it is delivered again. */
+function holdBackTermination(): void {
+  if (heldTermination !== undefined) return;
+  const onTerm = (): void => {
+    setTimeout(() => {
+      releaseTermination();
+      process.kill(process.pid, 'SIGTERM');
+    }, TERMINATION_GRACE_MS).unref();
+  };
+  heldTermination = onTerm;
+  process.on('SIGTERM', onTerm);
+}
+
+function releaseTermination(): void {
+  if (heldTermination === undefined) return;
+  process.off('SIGTERM', heldTermination);
+  heldTermination = undefined;
+}

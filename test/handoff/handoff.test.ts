@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { cloudKernelFixture } from '../vm/fixtures.js';
 import { FIXTURES, readFixture } from '../image/image-fixtures.js';
@@ -230,8 +231,8 @@ test('under systemd, exec hands off through `systemctl kexec` and does not reboo
   process.env.PATH = `${bin}:${originalPath}`;
   try {
     const orderly = recorder({ facts: { kexecLoaded: true, initSystem: 'systemd' } });
-    assert.deepEqual(exec({}, orderly.env), { via: 'init-system', initSystem: 'systemd', command: 'systemctl kexec' });
-    assert.equal(readFileSync(record, 'utf8'), 'kexec\n');
+    assert.deepEqual(exec({}, orderly.env), { via: 'init-system', initSystem: 'systemd', handoffCommand: 'systemctl kexec --no-block' });
+    assert.equal(readFileSync(record, 'utf8'), 'kexec --no-block\n');
     assert.deepEqual(orderly.calls, [], 'no sync or reboot of our own');
 
     process.env.FAKE_SYSTEMCTL_EXIT = '1';
@@ -275,4 +276,28 @@ test('an initrd that is neither cpio, compressed, nor a filesystem image is refu
   // --no-preflight lets the kernel decide.
   await load({ kernel: debianKernel, initrd: script, cmdline: '', skipPreflight: true }, env);
   assert.deepEqual(calls, ['kexec_file_load']);
+});
+
+test("the stop job's SIGTERM does not cut off the report of an orderly hand-off started from a service", async () => {
+  // Inside a service, `systemctl kexec` makes systemd stop that service: its processes get
+  // SIGTERM while the caller is still waiting for systemctl. The stand-in does the same to its
+  // parent before it answers. The caller must still print its outcome and exit 0.
+  const bin = mkdtempSync(join(tmpdir(), 'kexec-ts-terminating-systemctl-'));
+  writeFileSync(join(bin, 'systemctl'), '#!/bin/sh\nkill -TERM $PPID\nsleep 0.2\nexit 0\n', { mode: 0o755 });
+  const handoffModule = new URL('../../src/handoff/handoff.js', import.meta.url).href;
+  const caller = `
+    const { exec } = await import(${JSON.stringify(handoffModule)});
+    const env = { syscalls: {}, readFacts: () => ({ kexecLoaded: true, initSystem: 'systemd' }), devKmsgPath: '/nonexistent' };
+    const outcome = exec({}, env);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    console.log('REPORTED ' + JSON.stringify(outcome));
+  `;
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', caller], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, encoding: 'utf8', timeout: 30_000 });
+  assert.equal(child.signal, null, `killed by ${child.signal}: ${child.stderr}`);
+  assert.equal(child.status, 0, child.stderr);
+  assert.match(child.stdout, /^REPORTED \{"via":"init-system","initSystem":"systemd","handoffCommand":"systemctl kexec --no-block"\}$/m);
+
+  // The held SIGTERM still ends a caller that keeps running: it is delayed, not swallowed.
+  const lingering = spawnSync(process.execPath, ['--input-type=module', '-e', `${caller}; setInterval(() => {}, 1000);`], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, encoding: 'utf8', timeout: 30_000 });
+  assert.equal(lingering.signal, 'SIGTERM', `status ${lingering.status}: ${lingering.stderr}`);
 });

@@ -13,7 +13,7 @@ async function run(args: string[], output: CommandOutput): Promise<number> {
   const outcome = exec({ force: values.force === true });
   // Only the orderly path returns: the direct one ends in the new kernel.
   if (output.json) writeJson(output, { ok: true, command: 'exec', ...outcome });
-  else if (outcome.via === 'init-system') output.out(`${outcome.initSystem} is stopping services and will hand off to the loaded kernel (${outcome.command}).\n`);
+  else if (outcome.via === 'init-system') output.out(`${outcome.initSystem} is stopping services and will hand off to the loaded kernel (${outcome.handoffCommand}).\n`);
   return ExitCode.OK;
 }
 
