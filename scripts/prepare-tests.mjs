@@ -21,6 +21,7 @@ import { ensureArm64Kernel } from './fixtures/arm64-kernel.mjs';
 import { ensureBootcfgFixtures } from './fixtures/bootcfg.mjs';
 import { ensureVmcore } from './fixtures/vmcore.mjs';
 import { ensureIsoFixtures } from './fixtures/iso.mjs';
+import { ensureSuiteCloudKernel } from './fixtures/debian-suites.mjs';
 
 /** Debian packages the VM tests use, with the reason each one is needed. */
 export const REQUIRED_DEBIAN_PACKAGES = [
@@ -59,6 +60,8 @@ export const REQUIRED_DEBIAN_PACKAGES = [
   { name: 'grub-pc-bin', why: "grub-mkrescue's BIOS boot image (i386-pc) for the GRUB ISO fixture" },
   { name: 'grub-efi-amd64-bin', why: "grub-mkrescue's UEFI boot image (x86_64-efi) for the GRUB ISO fixture" },
   { name: 'mtools', why: "grub-mkrescue formats the GRUB ISO fixture's EFI system image with mformat" },
+  { name: 'debootstrap', why: 'builds the Debian 13 and sid systemd root images the test/vm-systemd guests boot' },
+  { name: 'e2fsprogs', why: 'mkfs.ext4 -d writes those roots (and the disk carrying kexec-ts) into ext4 images without loop mounts' },
 ];
 
 const CLOUD_KERNEL_METAPACKAGE = 'linux-image-cloud-amd64';
@@ -333,6 +336,8 @@ function main() {
   ensureBootcfgFixtures(kexecTsCacheDir());
   ensureVmcore(kexecTsCacheDir());
   ensureIsoFixtures(kexecTsCacheDir());
+  // Other Debian releases' cloud kernels, through the project's own apt lists (debian-suites.mjs).
+  for (const suite of ['trixie', 'sid']) ensureSuiteCloudKernel(kexecTsCacheDir(), suite);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
