@@ -328,6 +328,9 @@ function main() {
   ensureNodeModules();
   ensureDebianPackages();
   ensureCloudKernel();
+  // Other Debian releases' cloud kernels, through the project's own apt lists (debian-suites.mjs);
+  // before the vmcores, which crash them too.
+  for (const suite of ['trixie', 'sid']) ensureSuiteCloudKernel(kexecTsCacheDir(), suite);
   ensureDebianBinaryFixtures(kexecTsCacheDir());
   ensureUkiFixtures(kexecTsCacheDir());
   ensureCodecSamples(kexecTsCacheDir());
@@ -336,8 +339,6 @@ function main() {
   ensureBootcfgFixtures(kexecTsCacheDir());
   ensureVmcore(kexecTsCacheDir());
   ensureIsoFixtures(kexecTsCacheDir());
-  // Other Debian releases' cloud kernels, through the project's own apt lists (debian-suites.mjs).
-  for (const suite of ['trixie', 'sid']) ensureSuiteCloudKernel(kexecTsCacheDir(), suite);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {

@@ -59,7 +59,12 @@ export {
   DL_EXCLUDE_USER_DATA,
   DL_EXCLUDE_FREE,
   MAX_DUMP_LEVEL,
+  DUMP_LEVEL_RULES,
+  describeUnapplied,
+  planExclusions,
   type ExclusionCounts,
+  type ExclusionPlan,
+  type UnappliedExclusion,
 } from './dump/page-filter.js';
 
 // Arming the capture kernel (kexec-ts crash load|unload|status|initrd): the reservation, the

@@ -13,6 +13,8 @@ export interface VmcoreManifest {
   marker: string;
   kernelPackage: string;
   kernelVersion: string;
+  /** `uname -r` of the crashed kernel (fixtures built since the other suites' kernels came in). */
+  kernelRelease?: string;
   memoryMiB: number;
   cpus: number;
   crashkernel: string;
@@ -24,7 +26,13 @@ export interface VmcoreFixture {
   manifest: VmcoreManifest;
 }
 
-export function vmcoreFixturePath(name: 'vmcore' | 'vmcore-small' = 'vmcore'): string {
+/**
+ * The vmcores scripts/fixtures/vmcore.mjs builds: Debian 12's 6.1 (two sizes), Debian 13's 6.12
+ * and sid's 7.x, each from a crash of that kernel.
+ */
+export type VmcoreFixtureName = 'vmcore' | 'vmcore-small' | 'vmcore-trixie' | 'vmcore-sid';
+
+export function vmcoreFixturePath(name: VmcoreFixtureName = 'vmcore'): string {
   return join(kexecTsCacheDir(), 'vmcore', name);
 }
 
@@ -35,7 +43,7 @@ function skipOrFail(t: TestContext, reason: string): undefined {
 }
 
 /** The vmcore and its manifest, or undefined after skipping the test (failing it under CI). */
-export function vmcoreFixture(t: TestContext, name: 'vmcore' | 'vmcore-small' = 'vmcore'): VmcoreFixture | undefined {
+export function vmcoreFixture(t: TestContext, name: VmcoreFixtureName = 'vmcore'): VmcoreFixture | undefined {
   const path = vmcoreFixturePath(name);
   const manifestPath = join(kexecTsCacheDir(), 'vmcore', `${name}.json`);
   if (!existsSync(path) || !existsSync(manifestPath)) {

@@ -1,11 +1,11 @@
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isKexecError, UsageError } from '../../errors.js';
-import { COMPRESSIONS, DEFAULT_VMCORE_PATH, extractDmesg, openVmcore, saveDump, type Compression, type DumpFormat, type SaveResult } from '../../crash/index.js';
+import { COMPRESSIONS, DEFAULT_VMCORE_PATH, describeUnapplied, extractDmesg, openVmcore, saveDump, type Compression, type DumpFormat, type SaveResult } from '../../crash/index.js';
 import { formatSize } from '../../crash/arm/memory-size.js';
 import { ExitCode } from '../exit-codes.js';
-import { errorToJson, writeJson, type CommandOutput } from '../output.js';
+import { errorToJson, formatErrorText, writeJson, type CommandOutput } from '../output.js';
 import { byteProgressOnTerminal } from './crash-progress.js';
 import { requireVmcore } from './crash-vmcore.js';
 import type { Subcommand } from './crash.js';
@@ -14,11 +14,18 @@ const FORMATS: readonly DumpFormat[] = ['elf', 'kdump', 'flat'];
 /** The dump's name in a --dir directory, as Fedora's kdump names it; the log beside it. */
 const DUMP_NAME: Readonly<Record<DumpFormat, string>> = { elf: 'vmcore', kdump: 'vmcore', flat: 'vmcore.flat' };
 const DMESG_NAME = 'dmesg.txt';
+/**
+ * With --dir, everything the command prints also goes to this file beside the dump: in a capture
+ * boot journald may not run, and the console scrolls away.
+ */
+const SAVE_LOG_NAME = 'kexec-ts-save.log';
 
 const usage = `Usage: kexec-ts crash save [--vmcore FILE] [--format elf|kdump|flat] [--compress zlib|lzo|snappy|zstd|none] [--dump-level N] [--force] [--no-dmesg] (OUT | --dir DIR) [--json]
 Saves the crashed kernel's memory from ${DEFAULT_VMCORE_PATH} (in the capture kernel) or a dump file,
 leaving out the pages the dump level names, like makedumpfile. The crashed kernel's log goes to
-${DMESG_NAME} beside the dump, first, so it is there even if the dump does not fit.
+${DMESG_NAME} beside the dump, first, so it is there even if the dump does not fit. An exclusion
+the crashed kernel's dump cannot decide (a page flag it does not export) keeps its pages, and
+says so; the dump is still written. With --dir, the output also goes to ${SAVE_LOG_NAME} there.
   OUT              the dump file ('-' writes a flattened dump to stdout, for a pipe)
   --dir DIR        instead of OUT: DIR/YYYYMMDD-HHMMSS/${DUMP_NAME.kdump} (UTC), as kdump services do
   --vmcore FILE    what to save (default ${DEFAULT_VMCORE_PATH})
@@ -29,7 +36,9 @@ ${DMESG_NAME} beside the dump, first, so it is there even if the dump does not f
   --force          overwrite an existing dump
   --no-dmesg       do not write ${DMESG_NAME}`;
 
-async function run(args: string[], output: CommandOutput): Promise<number> {
+async function run(args: string[], commandOutput: CommandOutput): Promise<number> {
+  let output = commandOutput;
+  let logOnly: ((text: string) => void) | undefined;
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -56,13 +65,38 @@ async function run(args: string[], output: CommandOutput): Promise<number> {
   requireVmcore(vmcorePath);
   const out = toStdout ? undefined : values.dir !== undefined ? join(datedDirectory(values.dir), DUMP_NAME[format]) : positionals[0]!;
   if (out !== undefined) mkdirSync(dirname(out), { recursive: true });
+  if (out !== undefined && values.dir !== undefined) {
+    const logged = alsoToLog(output, join(dirname(out), SAVE_LOG_NAME), `kexec-ts crash save ${args.join(' ')}`);
+    output = logged;
+    logOnly = logged.log;
+  }
+  try {
+    return await save(output, { vmcorePath, out, toStdout, format, compress, dumpLevel, force: values.force === true, dmesg: values['no-dmesg'] !== true });
+  } catch (error) {
+    logOnly?.(formatErrorText(error));
+    throw error;
+  }
+}
 
+interface SaveRequest {
+  vmcorePath: string;
+  out: string | undefined;
+  toStdout: boolean;
+  format: DumpFormat;
+  compress: Compression | undefined;
+  dumpLevel: number | undefined;
+  force: boolean;
+  dmesg: boolean;
+}
+
+async function save(output: CommandOutput, request: SaveRequest): Promise<number> {
+  const { vmcorePath, out, toStdout, format, compress, dumpLevel } = request;
   const vmcore = await openVmcore(vmcorePath);
   const progress = byteProgressOnTerminal(output);
   try {
     let dmesg: { path: string; lines: number } | undefined;
     let dmesgError: unknown;
-    if (values['no-dmesg'] !== true && out !== undefined) {
+    if (request.dmesg && out !== undefined) {
       try {
         const lines = await extractDmesg(vmcore);
         const path = join(dirname(out), DMESG_NAME);
@@ -81,7 +115,7 @@ async function run(args: string[], output: CommandOutput): Promise<number> {
       format,
       ...(compress !== undefined ? { compress } : {}),
       ...(dumpLevel !== undefined ? { dumpLevel } : {}),
-      force: values.force === true,
+      force: request.force,
       onProgress: progress,
     });
     progress.stop();
@@ -91,7 +125,8 @@ async function run(args: string[], output: CommandOutput): Promise<number> {
       const message =
         `Saved ${result.path}: ${formatSize(result.bytesWritten)} (${result.format}${result.format !== 'elf' ? `, ${result.compress}` : ''}, dump level ${result.dumpLevel}, ` +
         `${result.pagesWritten} of ${result.maxPfn} pages) in ${(result.durationMs / 1000).toFixed(1)} s.\n` +
-        (dmesg !== undefined ? `The crashed kernel's log: ${dmesg.path} (${dmesg.lines} lines).\n` : '');
+        (dmesg !== undefined ? `The crashed kernel's log: ${dmesg.path} (${dmesg.lines} lines).\n` : '') +
+        (result.notApplied.length > 0 ? `Applied dump level ${result.appliedDumpLevel}, not ${result.dumpLevel}:\n${describeUnapplied(result.notApplied).map((line) => `  ${line}\n`).join('')}` : '');
       // With the dump on stdout, the report goes to stderr.
       if (toStdout) output.err(message);
       else output.out(message);
@@ -101,6 +136,30 @@ async function run(args: string[], output: CommandOutput): Promise<number> {
     progress.stop();
     await vmcore.close();
   }
+}
+
+/** An output that also appends what it prints to `logPath` (and `log` writes only there). */
+function alsoToLog(output: CommandOutput, logPath: string, commandLine: string): CommandOutput & { log(text: string): void } {
+  const log = (text: string): void => {
+    try {
+      appendFileSync(logPath, text);
+    } catch {
+      // The log is a help: a full or read-only disk must not turn a saved dump into a failure.
+    }
+  };
+  log(`${new Date().toISOString()} ${commandLine}\n`);
+  return {
+    json: output.json,
+    out: (text) => {
+      output.out(text);
+      log(text);
+    },
+    err: (text) => {
+      output.err(text);
+      log(text);
+    },
+    log,
+  };
 }
 
 function choice<T extends string>(name: string, value: string | undefined, allowed: readonly T[]): T | undefined {

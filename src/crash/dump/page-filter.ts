@@ -33,6 +33,78 @@ export function emptyCounts(): ExclusionCounts {
   return { zero: 0, cache: 0, cachePrivate: 0, user: 0, free: 0, hwpoison: 0, offline: 0 };
 }
 
+/** What each struct-page bit of the dump level leaves out, for notes and messages. */
+export const DUMP_LEVEL_RULES: Readonly<Record<number, string>> = {
+  [DL_EXCLUDE_CACHE]: 'page cache pages (2)',
+  [DL_EXCLUDE_CACHE_PRI]: 'page cache pages with private data (4)',
+  [DL_EXCLUDE_USER_DATA]: 'user data pages (8)',
+  [DL_EXCLUDE_FREE]: 'free pages (16)',
+};
+const STRUCT_PAGE_BITS = DL_EXCLUDE_CACHE | DL_EXCLUDE_CACHE_PRI | DL_EXCLUDE_USER_DATA | DL_EXCLUDE_FREE;
+
+/** A dump-level exclusion this dump could not decide for its kernel: the pages it would judge are kept. */
+export interface UnappliedExclusion {
+  /** The bit of the dump level (2, 4, 8 or 16), or 0 for the pages makedumpfile leaves out at every level (hwpoison). */
+  readonly dumpLevelBit: number;
+  readonly rule: string;
+  readonly reason: string;
+}
+
+/**
+ * Which of the requested exclusions a dump applies. A dump is never lost for the sake of a
+ * filter: a rule that needs what the crashed kernel did not export (a page flag that newer
+ * kernels dropped, the mem_map) is left out and said so, and its pages are kept.
+ */
+export interface ExclusionPlan {
+  readonly requestedLevel: number;
+  /** The level whose rules are applied: the requested one without the bits in notApplied. */
+  readonly appliedLevel: number;
+  readonly notApplied: readonly UnappliedExclusion[];
+  /** Whether struct pages are read at all (never at level 0). */
+  readonly scansStructPages: boolean;
+}
+
+/**
+ * Decides, once per dump, which exclusions can be applied. `memMapProblem` says why the struct
+ * pages could not be found, when they could not.
+ */
+export function planExclusions(info: Vmcoreinfo, dumpLevel: number, memMapProblem?: string): ExclusionPlan {
+  if (!Number.isInteger(dumpLevel) || dumpLevel < 0 || dumpLevel > MAX_DUMP_LEVEL) {
+    throw new ParseError(ErrorCode.FORMAT_INVALID, 'dump level', `dump level ${dumpLevel} is not 0-${MAX_DUMP_LEVEL}`, { field: 'dumpLevel' });
+  }
+  const notApplied: UnappliedExclusion[] = [];
+  const drop = (bits: number, reason: string): void => {
+    for (const bit of [DL_EXCLUDE_CACHE, DL_EXCLUDE_CACHE_PRI, DL_EXCLUDE_USER_DATA, DL_EXCLUDE_FREE]) {
+      if ((bits & bit) !== 0 && (dumpLevel & bit) !== 0 && !notApplied.some((entry) => entry.dumpLevelBit === bit)) {
+        notApplied.push({ dumpLevelBit: bit, rule: DUMP_LEVEL_RULES[bit]!, reason });
+      }
+    }
+  };
+  // Level 0 keeps every page: nothing about struct pages can matter, so none is read.
+  const wantsHwpoison = dumpLevel !== 0 && info.numbers.PG_hwpoison !== undefined;
+  const wantsStructPages = (dumpLevel & STRUCT_PAGE_BITS) !== 0 || wantsHwpoison;
+  const problem = !wantsStructPages ? undefined : memMapProblem ?? layoutProblem(info);
+  if (problem !== undefined) {
+    drop(STRUCT_PAGE_BITS, problem);
+    if (wantsHwpoison) notApplied.push({ dumpLevelBit: 0, rule: 'hardware-poisoned pages', reason: problem });
+  } else if (wantsStructPages) {
+    const slab = slabProblem(info);
+    // Slab pages reuse the fields the anon and buddy tests read: without telling slab apart,
+    // those tests could drop kernel memory.
+    if (slab !== undefined) drop(DL_EXCLUDE_USER_DATA | DL_EXCLUDE_FREE, slab);
+    const buddy = buddyProblem(info);
+    if (buddy !== undefined) drop(DL_EXCLUDE_FREE, buddy);
+  }
+  const appliedLevel = notApplied.reduce((level, entry) => level & ~entry.dumpLevelBit, dumpLevel);
+  const scansStructPages = problem === undefined && ((appliedLevel & STRUCT_PAGE_BITS) !== 0 || wantsHwpoison);
+  return { requestedLevel: dumpLevel, appliedLevel, notApplied, scansStructPages };
+}
+
+/** One line per exclusion left out, for the command's output and the log beside the dump. */
+export function describeUnapplied(notApplied: readonly UnappliedExclusion[]): string[] {
+  return notApplied.map((entry) => `${entry.rule} were kept, not left out: ${entry.reason}`);
+}
+
 /** The kernel release as a comparable number (major << 16 | minor << 8 | patch), like KERNEL_VERSION(). */
 export function kernelVersion(osrelease: string | undefined): number | undefined {
   const match = /^(\d+)\.(\d+)(?:\.(\d+))?/.exec(osrelease ?? '');
@@ -68,7 +140,7 @@ interface PageLayout {
   readonly pgPrivate: number;
   readonly pgSwapcache: number;
   readonly pgSwapbacked: number | undefined;
-  readonly pgSlab: number;
+  readonly pgSlab: number | undefined;
   readonly pgHwpoison: number | undefined;
   readonly pgHugetlb: number | undefined;
   readonly headMask: bigint;
@@ -83,7 +155,8 @@ interface PageLayout {
 }
 
 export interface PageFilterOptions {
-  readonly dumpLevel: number;
+  /** What to apply (planExclusions): the filter follows its appliedLevel. */
+  readonly plan: ExclusionPlan;
   readonly pageSize: number;
 }
 
@@ -108,23 +181,12 @@ export class PageFilter {
     private readonly memMap: MemMap | undefined,
     private readonly options: PageFilterOptions,
   ) {
-    const level = options.dumpLevel;
-    if (!Number.isInteger(level) || level < 0 || level > MAX_DUMP_LEVEL) {
-      throw new ParseError(ErrorCode.FORMAT_INVALID, 'dump level', `dump level ${level} is not 0-${MAX_DUMP_LEVEL}`, { field: 'dumpLevel' });
-    }
+    const plan = options.plan;
     const numbers = info.numbers;
     // page_is_buddy_v3 needs PAGE_BUDDY_MAPCOUNT_VALUE with page._mapcount and page.private
     // (v2, PG_buddy, is for 2.6.17-2.6.37 and is not read here).
-    this.useBuddy = numbers.PAGE_BUDDY_MAPCOUNT_VALUE !== undefined && info.offsets['page._mapcount'] !== undefined && info.offsets['page.private'] !== undefined;
-    this.scansStructPages =
-      (level & (DL_EXCLUDE_CACHE | DL_EXCLUDE_CACHE_PRI | DL_EXCLUDE_USER_DATA)) !== 0 ||
-      numbers.PG_hwpoison !== undefined ||
-      ((level & DL_EXCLUDE_FREE) !== 0 && this.useBuddy);
-    if ((level & DL_EXCLUDE_FREE) !== 0 && !this.useBuddy) {
-      // makedumpfile then walks the zones' free lists; that older way is not implemented.
-      throw missingVmcoreinfo('NUMBER(PAGE_BUDDY_MAPCOUNT_VALUE), OFFSET(page._mapcount) and OFFSET(page.private)', 'excluding free pages (dump level 16)');
-    }
-    if (this.scansStructPages && !memMap) throw missingVmcoreinfo('SYMBOL(mem_section)', 'reading struct pages');
+    this.useBuddy = buddyProblem(info) === undefined && numbers.PAGE_BUDDY_MAPCOUNT_VALUE !== undefined;
+    this.scansStructPages = plan.scansStructPages && memMap !== undefined;
     this.layout = this.scansStructPages ? readLayout(info) : undefined;
   }
 
@@ -155,7 +217,7 @@ export class PageFilter {
   /** Scans [from, to) of one section; returns where the next section should start. */
   private scan(keep: Uint8Array, startPfn: number, endPfn: number, from: number, to: number, readTo: number, structs: DataView): number {
     const layout = this.layout!;
-    const level = this.options.dumpLevel;
+    const level = this.options.plan.appliedLevel;
     let pfn = from;
     while (pfn < to) {
       const bit = pfn - startPfn;
@@ -196,7 +258,7 @@ export class PageFilter {
       }
       let pages = 2 ** order;
 
-      const isSlab = (layout.slabMapcount !== undefined && mapcount === layout.slabMapcount) || flag(layout.pgSlab);
+      const isSlab = (layout.slabMapcount !== undefined && mapcount === layout.slabMapcount) || (layout.pgSlab !== undefined && flag(layout.pgSlab));
       const isAnon = (mappingLo & 1) === 1 && !isSlab;
       const isCache = flag(layout.pgLru) || ((layout.pgSwapbacked === undefined || flag(layout.pgSwapbacked)) && flag(layout.pgSwapcache));
       const isPrivate = flag(layout.pgPrivate);
@@ -268,8 +330,54 @@ function readSized(view: DataView, offset: number, bytes: 1 | 2 | 8): number {
   return Number(BigInt.asUintN(53, view.getBigUint64(offset, true)));
 }
 
+/**
+ * What makedumpfile takes for PG_slab when the kernel does not export it (get_value_for_old_linux).
+ * On 6.10+ slab is a page type and bit 7 is PG_waiters: a page someone waits on is then never
+ * judged free, offline or anonymous. It only keeps more, and it is what makedumpfile keeps.
+ */
+const PG_SLAB_WHEN_NOT_EXPORTED = 7;
+
+const CLASSIFYING = 'classifying pages by their struct page (dump levels 2-16)';
+/** What readLayout needs and cannot do without. */
+const REQUIRED_FOR_LAYOUT = { sizes: ['page'], offsets: ['page.flags', 'page.mapping'], numbers: ['PG_lru', 'PG_private', 'PG_swapcache'] } as const;
+
+/** Why struct pages cannot be classified in this dump at all, or undefined when they can. */
+function layoutProblem(info: Vmcoreinfo): string | undefined {
+  const missing = [
+    ...REQUIRED_FOR_LAYOUT.sizes.filter((name) => info.sizes[name] === undefined).map((name) => `SIZE(${name})`),
+    ...REQUIRED_FOR_LAYOUT.offsets.filter((name) => info.offsets[name] === undefined).map((name) => `OFFSET(${name})`),
+    ...REQUIRED_FOR_LAYOUT.numbers.filter((name) => info.numbers[name] === undefined).map((name) => `NUMBER(${name})`),
+    ...(info.numbers.PG_head_mask === undefined && info.numbers.PG_head === undefined ? ['NUMBER(PG_head_mask)'] : []),
+  ];
+  if (missing.length > 0) return `${CLASSIFYING} needs ${missing.join(', ')}, which the crashed kernel did not export`;
+  try {
+    readLayout(info);
+  } catch (error) {
+    if (error instanceof ParseError) return error.message;
+    throw error;
+  }
+  return undefined;
+}
+
+/** Why slab pages cannot be told apart, or undefined when they can (a page flag, or a page type since 6.10). */
+function slabProblem(info: Vmcoreinfo): string | undefined {
+  if (info.numbers.PG_slab !== undefined || info.numbers.PAGE_SLAB_MAPCOUNT_VALUE !== undefined) return undefined;
+  return 'telling slab pages apart needs NUMBER(PG_slab) or NUMBER(PAGE_SLAB_MAPCOUNT_VALUE), and the crashed kernel exported neither';
+}
+
+/** Why free (buddy) pages cannot be found, or undefined when they can. */
+function buddyProblem(info: Vmcoreinfo): string | undefined {
+  const missing = [
+    ...(info.numbers.PAGE_BUDDY_MAPCOUNT_VALUE === undefined ? ['NUMBER(PAGE_BUDDY_MAPCOUNT_VALUE)'] : []),
+    ...(info.offsets['page._mapcount'] === undefined ? ['OFFSET(page._mapcount)'] : []),
+    ...(info.offsets['page.private'] === undefined ? ['OFFSET(page.private)'] : []),
+  ];
+  // makedumpfile then walks the zones' free lists; that older way is not implemented.
+  return missing.length === 0 ? undefined : `finding free pages needs ${missing.join(', ')}, which the crashed kernel did not export`;
+}
+
 function readLayout(info: Vmcoreinfo): PageLayout {
-  const what = 'classifying pages by their struct page (dump levels 2-16)';
+  const what = CLASSIFYING;
   const offsets = info.offsets;
   const numbers = info.numbers;
   const version = kernelVersion(info.osrelease) ?? 0;
@@ -301,7 +409,9 @@ function readLayout(info: Vmcoreinfo): PageLayout {
     mapping: requireOffset(info, 'page.mapping', what),
     mapcount: offsets['page._mapcount'],
     private: offsets['page.private'],
-    compoundHead: offsets['page.compound_head'],
+    // Linux 7.1 renamed page.compound_head to page.compound_info (bit 0 still marks a tail; the
+    // rest became a head pointer or a mask). Only the tail bit is read here.
+    compoundHead: offsets['page.compound_head'] ?? offsets['page.compound_info'],
     orderOffset,
     orderBytes: fieldBytes,
     dtorOffset,
@@ -310,7 +420,7 @@ function readLayout(info: Vmcoreinfo): PageLayout {
     pgPrivate: pgBit('PG_private'),
     pgSwapcache: pgBit('PG_swapcache'),
     pgSwapbacked: optionalBit('PG_swapbacked'),
-    pgSlab: pgBit('PG_slab'),
+    pgSlab: optionalBit('PG_slab') ?? (numbers.PAGE_SLAB_MAPCOUNT_VALUE !== undefined ? PG_SLAB_WHEN_NOT_EXPORTED : undefined),
     pgHwpoison: optionalBit('PG_hwpoison'),
     pgHugetlb: optionalBit('PG_hugetlb'),
     headMask: BigInt.asUintN(64, headMask),

@@ -4,7 +4,7 @@ import { writeElfDump } from './elf-writer.js';
 import { writeKdumpDump } from './kdump-writer.js';
 import { openDumpTarget, INCOMPLETE_SUFFIX, type DumpDestination } from './output.js';
 import { COMPRESSIONS, createPageCompressor, type Compression } from './page-compress.js';
-import { MAX_DUMP_LEVEL, type ExclusionCounts } from './page-filter.js';
+import { MAX_DUMP_LEVEL, type ExclusionCounts, type UnappliedExclusion } from './page-filter.js';
 import { ProgressMeter, type ProgressListener } from './progress.js';
 import { prepareDump } from './scan.js';
 
@@ -36,7 +36,12 @@ export interface SaveResult {
   format: DumpFormat;
   flattened: boolean;
   compress: Compression;
+  /** The dump level asked for. */
   dumpLevel: number;
+  /** The dump level applied (also in the dump's header): dumpLevel less the bits in notApplied. */
+  appliedDumpLevel: number;
+  /** Exclusions this kernel's dump could not decide: their pages were kept. */
+  notApplied: readonly UnappliedExclusion[];
   bytesWritten: number;
   durationMs: number;
   pageSize: number;
@@ -93,6 +98,8 @@ export async function saveDump(vmcore: Vmcore, options: SaveOptions): Promise<Sa
       flattened,
       compress,
       dumpLevel,
+      appliedDumpLevel: context.exclusions.appliedLevel,
+      notApplied: context.exclusions.notApplied,
       bytesWritten: target.bytesWritten,
       durationMs: Math.round(meter.elapsedMs),
       pageSize: context.pageSize,

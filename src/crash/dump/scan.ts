@@ -2,7 +2,8 @@ import { CRASH_LIMITS } from '../../limits.js';
 import type { Vmcore } from '../vmcore/vmcore.js';
 import { x86_64Memory, type VirtualMemory } from '../vmcore/x86-64.js';
 import { canFindStructPages, readMemMap, type MemMap } from './mem-map.js';
-import { DL_EXCLUDE_ZERO, PageFilter } from './page-filter.js';
+import { isKexecError } from '../../errors.js';
+import { DL_EXCLUDE_ZERO, PageFilter, planExclusions, type ExclusionPlan } from './page-filter.js';
 
 // What every writer shares: which page frames exist, which of them a dump level keeps, and
 // reading the kept ones in large runs. Memory stays bounded: one cycle's bitmap (CRASH_LIMITS.
@@ -20,7 +21,9 @@ export interface DumpContext {
   /** One past the last page frame written (makedumpfile's max_mapnr). */
   readonly maxPfn: number;
   readonly memMap: MemMap | undefined;
+  /** The dump level applied: the requested one less what `exclusions.notApplied` lists. */
   readonly dumpLevel: number;
+  readonly exclusions: ExclusionPlan;
   readonly cyclePages: number;
 }
 
@@ -34,13 +37,23 @@ export async function prepareDump(vmcore: Vmcore, options: PrepareOptions): Prom
   const memory = vmcore.machineName === 'x86_64' ? x86_64Memory(vmcore) : undefined;
   let memMap: MemMap | undefined;
   let maxPfn = vmcore.maxPfn;
-  // makedumpfile reads the mem_map whenever it can, and lowers max_mapnr to its end.
-  if (memory && canFindStructPages(vmcore.vmcoreinfo)) {
-    memMap = await readMemMap(memory, vmcore.vmcoreinfo, vmcore.pageSize, vmcore.maxPfn);
-    maxPfn = memMap.maxPfn;
+  let memMapProblem: string | undefined;
+  // makedumpfile reads the mem_map whenever it can, and lowers max_mapnr to its end. A mem_map
+  // that cannot be read only costs the exclusions that need it, never the dump.
+  if (!memory) memMapProblem = `finding struct pages is implemented for x86_64 dumps, not ${vmcore.machineName}`;
+  else if (!canFindStructPages(vmcore.vmcoreinfo)) memMapProblem = 'finding struct pages needs SYMBOL(mem_section), SIZE(page) and SIZE(mem_section), which the crashed kernel did not export';
+  else {
+    try {
+      memMap = await readMemMap(memory, vmcore.vmcoreinfo, vmcore.pageSize, vmcore.maxPfn);
+      maxPfn = memMap.maxPfn;
+    } catch (error) {
+      if (!isKexecError(error)) throw error;
+      memMapProblem = `the mem_map could not be read: ${error.message}`;
+    }
   }
+  const exclusions = planExclusions(vmcore.vmcoreinfo, options.dumpLevel, memMapProblem);
   const cyclePages = Math.max(8, Math.floor((options.cyclePages ?? CRASH_LIMITS.pagesPerCycle) / 8) * 8);
-  return { vmcore, memory, pageSize: vmcore.pageSize, maxPfn, memMap, dumpLevel: options.dumpLevel, cyclePages };
+  return { vmcore, memory, pageSize: vmcore.pageSize, maxPfn, memMap, dumpLevel: exclusions.appliedLevel, exclusions, cyclePages };
 }
 
 export function createFilter(context: DumpContext): PageFilter {
@@ -48,7 +61,7 @@ export function createFilter(context: DumpContext): PageFilter {
     toPhysical: async () => 0,
     readVirtual: async () => new Uint8Array(0),
   };
-  return new PageFilter(memory, context.vmcore.vmcoreinfo, context.memMap, { dumpLevel: context.dumpLevel, pageSize: context.pageSize });
+  return new PageFilter(memory, context.vmcore.vmcoreinfo, context.memMap, { plan: context.exclusions, pageSize: context.pageSize });
 }
 
 export interface Cycle {
