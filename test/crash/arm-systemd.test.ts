@@ -65,6 +65,10 @@ test('the save unit runs only in a capture kernel, saves into /var/crash, reboot
   assert.match(save, /^ExecStart=kexec-ts crash save --dir \/var\/crash /m);
   assert.match(save, /^SuccessAction=reboot-force$/m);
   assert.match(save, /^FailureAction=reboot-force$/m);
+  // No journald in the capture boot: its output must not depend on it.
+  assert.match(save, /^StandardOutput=tty$/m);
+  assert.match(save, /^TTYPath=\/dev\/console$/m);
+  assert.doesNotMatch(save, /^Standard(Output|Error)=.*journal/m);
   const load = readUnit('kexec-ts-crash-load.service');
   assert.match(load, /^ConditionKernelCommandLine=crashkernel$/m);
   assert.match(load, /^ConditionPathExists=!\/proc\/vmcore$/m);
