@@ -22,6 +22,7 @@ import { ensureBootcfgFixtures } from './fixtures/bootcfg.mjs';
 import { ensureVmcore } from './fixtures/vmcore.mjs';
 import { ensureIsoFixtures } from './fixtures/iso.mjs';
 import { ensureSuiteCloudKernel } from './fixtures/debian-suites.mjs';
+import { ensureSystemdRoots } from './fixtures/systemd-root.mjs';
 
 /** Debian packages the VM tests use, with the reason each one is needed. */
 export const REQUIRED_DEBIAN_PACKAGES = [
@@ -339,6 +340,9 @@ function main() {
   ensureBootcfgFixtures(kexecTsCacheDir());
   ensureVmcore(kexecTsCacheDir());
   ensureIsoFixtures(kexecTsCacheDir());
+  // Debian 13 and sid systemd roots for test/vm-systemd: minutes when cold (both are built at
+  // once), a manifest read when current.
+  ensureSystemdRoots(kexecTsCacheDir()).catch((error) => log(`systemd roots: ${error.message}`));
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
