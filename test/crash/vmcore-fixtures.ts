@@ -2,7 +2,7 @@
 // the judges' binaries. Missing pieces skip a test with the reason, except under CI=true.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -62,6 +62,43 @@ export const JUDGES = {
 export function judge(t: TestContext, name: keyof typeof JUDGES): string | undefined {
   const found = findOnPath(name) ?? ['/usr/sbin', '/sbin', '/usr/bin'].map((dir) => join(dir, name)).find((candidate) => existsSync(candidate));
   return found ?? skipOrFail(t, `${JUDGES[name]} is not installed: npm test installs it when run as root`);
+}
+
+/** Where the judges live in a Debian root, by name. */
+const JUDGE_PATHS: Readonly<Record<keyof typeof JUDGES, string>> = {
+  makedumpfile: '/usr/bin/makedumpfile',
+  'vmcore-dmesg': '/usr/sbin/vmcore-dmesg',
+  crash: '/usr/bin/crash',
+};
+const releaseJudges = new Map<string, string>();
+let releaseJudgeDir: string | undefined;
+
+/**
+ * A judge of another Debian release: its binary in that release's debootstrapped root
+ * (scripts/fixtures/systemd-root.mjs), run by that root's own dynamic loader and libraries, so
+ * the host's older tools are not the judges of kernels they do not know. Returned as the path of
+ * a small wrapper script, so it runs wherever a host judge does.
+ */
+export function releaseJudge(t: TestContext, suite: 'trixie' | 'sid', name: keyof typeof JUDGES): string | undefined {
+  const key = `${suite}/${name}`;
+  const cached = releaseJudges.get(key);
+  if (cached !== undefined) return cached;
+  const root = join(kexecTsCacheDir(), 'systemd-root', suite, 'root');
+  const binary = join(root, JUDGE_PATHS[name]);
+  const loader = join(root, 'usr/lib64/ld-linux-x86-64.so.2');
+  if (!existsSync(binary) || !existsSync(loader)) {
+    return skipOrFail(t, `${JUDGES[name]} of Debian ${suite} is missing at ${binary}: npm test builds that root (node scripts/prepare-tests.mjs)`);
+  }
+  if (releaseJudgeDir === undefined) {
+    const dir = mkdtempSync(join(os.tmpdir(), 'kexec-ts-release-judges-'));
+    releaseJudgeDir = dir;
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  const wrapper = join(releaseJudgeDir, `${suite}-${name}`);
+  const libraries = ['usr/lib/x86_64-linux-gnu', 'lib/x86_64-linux-gnu'].map((dir) => join(root, dir)).join(':');
+  writeFileSync(wrapper, `#!/bin/sh\nexec '${loader}' --library-path '${libraries}' '${binary}' "$@"\n`, { mode: 0o755 });
+  releaseJudges.set(key, wrapper);
+  return wrapper;
 }
 
 export interface JudgeRun {
