@@ -15,6 +15,8 @@ export interface CloudKernelManifest {
   /** The versioned Debian package, e.g. `linux-image-6.1.0-56-cloud-amd64`. */
   package: string;
   version: string;
+  /** `uname -r` (the other releases' manifests have it; bookworm's is derived from the package). */
+  release?: string;
   vmlinuzSha256: string;
   /** ISO 8601. */
   fetchedAt: string;
@@ -29,9 +31,24 @@ export interface CloudKernelFixture {
   manifestPath: string;
 }
 
-/** Paths of Debian's cloud amd64 kernel in the cache; they may not exist yet. */
-export function cloudKernelFixture(cacheDir: string = kexecTsCacheDir()): CloudKernelFixture {
-  const dir = path.join(cacheDir, 'debian-cloud-amd64');
+/**
+ * Which Debian release's cloud kernel the busybox guests boot: `KEXEC_TS_VM_SUITE` = bookworm
+ * (Debian 12's 6.1, the default), trixie (Debian 13's 6.12) or sid (7.x). scripts/run-tests.mjs
+ * runs the VM suites once per release; the other releases' kernels come from
+ * scripts/fixtures/debian-suites.mjs.
+ */
+export const VM_SUITES = ['bookworm', 'trixie', 'sid'] as const;
+export type VmSuite = (typeof VM_SUITES)[number];
+
+export function vmSuite(env: NodeJS.ProcessEnv = process.env): VmSuite {
+  const suite = env.KEXEC_TS_VM_SUITE ?? 'bookworm';
+  if (!(VM_SUITES as readonly string[]).includes(suite)) throw new Error(`KEXEC_TS_VM_SUITE=${suite} is not one of ${VM_SUITES.join(', ')}`);
+  return suite as VmSuite;
+}
+
+/** Paths of Debian's cloud amd64 kernel (of vmSuite()'s release) in the cache; they may not exist yet. */
+export function cloudKernelFixture(cacheDir: string = kexecTsCacheDir(), suite: VmSuite = vmSuite()): CloudKernelFixture {
+  const dir = path.join(cacheDir, suite === 'bookworm' ? 'debian-cloud-amd64' : `debian-cloud-amd64-${suite}`);
   return {
     dir,
     vmlinuzPath: path.join(dir, 'vmlinuz'),
@@ -53,4 +70,10 @@ export function readCloudKernelManifest(
   } catch {
     return undefined;
   }
+}
+
+/** `uname -r` of the fixture's kernel. */
+export function cloudKernelRelease(fixture: CloudKernelFixture = cloudKernelFixture()): string {
+  const manifest = readCloudKernelManifest(fixture);
+  return manifest?.release ?? manifest?.package.replace(/^linux-image-/, '') ?? 'unknown';
 }

@@ -2,7 +2,7 @@
 // command with --json and prints `KTS-<STEP>:<exit code> <json on one line>`.
 import assert from 'node:assert/strict';
 import { requireMarker, type VmRun } from './harness.js';
-import { cloudKernelFixture, readCloudKernelManifest } from './fixtures.js';
+import { cloudKernelFixture, cloudKernelRelease } from './fixtures.js';
 import type { GuestFile } from './initramfs.js';
 
 /** Defines `step NAME command...` in the guest shell. */
@@ -42,6 +42,5 @@ export function stepError(run: VmRun, name: string, exitCode: number): Record<st
 /** The fetched kernel's config at /boot/config-RELEASE, where Debian puts it. */
 export function kernelConfigInGuest(): GuestFile {
   const fixture = cloudKernelFixture();
-  const release = readCloudKernelManifest(fixture)?.package.replace(/^linux-image-/, '') ?? 'unknown';
-  return { guestPath: `/boot/config-${release}`, hostPath: fixture.configPath };
+  return { guestPath: `/boot/config-${cloudKernelRelease(fixture)}`, hostPath: fixture.configPath };
 }
