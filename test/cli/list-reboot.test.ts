@@ -43,6 +43,10 @@ test('reboot --dry-run loads nothing and shows the default entry with every chec
   assert.doesNotMatch(json.entry.id, /\+0/);
   assert.match(json.kernel.path, /\/linux$/);
   assert.match(json.cmdline, new RegExp(cache.manifest.machineId));
+  // What the purgatory will checksum at the jump: the kernel and initrd as loaded, and the command line.
+  assert.equal(json.checksummedBytes, json.kernel.sizeBytes + (json.initrd?.sizeBytes ?? 0) + Buffer.byteLength(json.cmdline) + 1);
+  const text = await run('reboot', '--dry-run', '--root', cache.blsRoot);
+  assert.match(text.out, /^ {2}jump {5}the purgatory checks \d+(\.\d)? MiB with SHA-256 before the new kernel runs/m);
   const withAppend = JSON.parse((await run('reboot', '--dry-run', '--root', cache.blsRoot, '--append', 'kexec_ts.extra=1', '--json')).out) as Record<string, any>;
   assert.equal(withAppend.cmdline, `${json.cmdline} kexec_ts.extra=1`);
 });

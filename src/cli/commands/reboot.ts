@@ -3,6 +3,7 @@ import { selectBootEntry } from '../../bootcfg/select.js';
 import { ErrorCode, KexecError, UsageError } from '../../errors.js';
 import { exec } from '../../handoff/handoff.js';
 import { load } from '../../handoff/load.js';
+import { formatSize } from '../../crash/arm/memory-size.js';
 import { ExitCode } from '../exit-codes.js';
 import { writeJson, type CommandOutput } from '../output.js';
 import { progressOption } from '../progress.js';
@@ -60,6 +61,7 @@ async function run(args: string[], output: CommandOutput): Promise<number> {
     kernel: result.kernel,
     initrd: result.initrd ?? null,
     cmdline: result.cmdline,
+    checksummedBytes: result.checksummedBytes,
     notes: result.notes,
   };
   if (dryRun) {
@@ -77,6 +79,7 @@ function describeLoad(result: Awaited<ReturnType<typeof load>>): string {
   const lines = [`  kernel   ${result.kernel.path}`];
   if (result.initrd !== undefined) lines.push(`  initrd   ${result.initrd.path}`);
   lines.push(`  cmdline  ${result.cmdline === '' ? '(empty)' : result.cmdline}`);
+  lines.push(`  jump     the purgatory checks ${formatSize(result.checksummedBytes)} with SHA-256 before the new kernel runs (a smaller initrd shortens it)`);
   for (const note of result.notes) lines.push(`  note     ${note}`);
   return `${lines.join('\n')}\n`;
 }
