@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { openVmcore } from '../../src/crash/vmcore/open.js';
 import { saveDump, type SaveResult } from '../../src/crash/dump/save.js';
-import { DL_EXCLUDE_FREE, DL_EXCLUDE_USER_DATA, describeUnapplied, planExclusions } from '../../src/crash/dump/page-filter.js';
+import { DL_EXCLUDE_FREE, DL_EXCLUDE_USER_DATA, KEXEC_TS_NOTE_NAME, NT_KEXEC_TS_UNAPPLIED, describeUnapplied, planExclusions } from '../../src/crash/dump/page-filter.js';
 import type { Vmcoreinfo } from '../../src/crash/vmcore/vmcoreinfo.js';
 import type { Vmcore } from '../../src/crash/vmcore/vmcore.js';
 import { openKdumpBitmaps } from './kdump-bitmaps.js';
-import { scratchDir, vmcoreFixture } from './vmcore-fixtures.js';
+import { judge, makedumpfileDmesg, runJudge, scratchDir, vmcoreFixture } from './vmcore-fixtures.js';
 
 type Section = 'numbers' | 'symbols' | 'offsets' | 'sizes';
 
@@ -28,11 +28,11 @@ function without(info: Vmcoreinfo, drop: Partial<Record<Section, string[]>>): Vm
   };
 }
 
-async function saveWith(path: string, out: string, dumpLevel: number, drop: Partial<Record<Section, string[]>>): Promise<SaveResult> {
+async function saveWith(path: string, out: string, dumpLevel: number, drop: Partial<Record<Section, string[]>>, format: 'kdump' | 'elf' = 'kdump'): Promise<SaveResult> {
   const vmcore = await openVmcore(path);
   try {
     const cutDown: Vmcore = Object.create(vmcore, { vmcoreinfo: { value: without(vmcore.vmcoreinfo, drop) } });
-    return await saveDump(cutDown, { out, format: 'kdump', compress: 'none', dumpLevel });
+    return await saveDump(cutDown, { out, format, compress: 'none', dumpLevel });
   } finally {
     await vmcore.close();
   }
@@ -60,7 +60,32 @@ test('without a way to tell slab pages apart, level 31 keeps user and free pages
   const [ours, reference] = [await openKdumpBitmaps(join(dir, 'no-slab.kdump')), await openKdumpBitmaps(join(dir, 'level-7.kdump'))];
   assert.equal(ours.dumpLevel, 7);
   assert.ok(ours.kept.equals(reference.kept), 'the same pages as level 7');
+
+  // The dump says so itself, in a note the judges pass over: they still read it.
+  const expectedNote = `dump level 31 asked, 7 applied:\n${describeUnapplied(result.notApplied).join('\n')}\n`;
+  assert.equal(await kexecTsNote(join(dir, 'no-slab.kdump')), expectedNote);
+  assert.equal(await kexecTsNote(join(dir, 'level-7.kdump')), undefined, 'no note when every rule applied');
+  await saveWith(fixture.path, join(dir, 'no-slab.elf'), 31, NO_SLAB, 'elf');
+  assert.equal(await kexecTsNote(join(dir, 'no-slab.elf')), expectedNote);
+  const makedumpfile = judge(t, 'makedumpfile');
+  const vmcoreDmesg = judge(t, 'vmcore-dmesg');
+  if (!makedumpfile || !vmcoreDmesg) return;
+  assert.ok(makedumpfileDmesg(makedumpfile, join(dir, 'no-slab.kdump')).some((line) => line.endsWith(fixture.manifest.marker)), 'makedumpfile reads the dump with our note');
+  const elfDmesg = runJudge(vmcoreDmesg, [join(dir, 'no-slab.elf')]);
+  assert.equal(elfDmesg.status, 0, elfDmesg.stderr);
+  assert.ok(elfDmesg.stdout.includes(fixture.manifest.marker), 'vmcore-dmesg reads the ELF dump with our note');
 });
+
+/** The text of the dump's KEXEC-TS note, if it has one. */
+async function kexecTsNote(path: string): Promise<string | undefined> {
+  const dump = await openVmcore(path);
+  try {
+    const note = dump.notes.find((candidate) => candidate.name === KEXEC_TS_NOTE_NAME && candidate.type === NT_KEXEC_TS_UNAPPLIED);
+    return note === undefined ? undefined : Buffer.from(note.desc).toString('utf8');
+  } finally {
+    await dump.close();
+  }
+}
 
 test('without the mem_map, every struct-page rule is left out and the dump is still written; level 0 never needs it', async (t) => {
   const fixture = vmcoreFixture(t);

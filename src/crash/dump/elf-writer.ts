@@ -142,7 +142,7 @@ export async function writeElfDump(context: DumpContext, sink: DumpSink, meter: 
   // The headers and the notes.
   const phnum = phdrs.length + 1;
   const noteOffset = elf64HeaderLayout.sizeBytes + phnum * elf64ProgramHeaderLayout.sizeBytes;
-  const dataStart = noteOffset + vmcore.noteBytes.length;
+  const dataStart = noteOffset + context.noteBytes.length;
   const header = new Uint8Array(dataStart);
   const ident = new Uint8Array(16);
   ident.set([0x7f, 0x45, 0x4c, 0x46, ELFCLASS64, ELFDATA2LSB, EV_CURRENT]);
@@ -163,7 +163,7 @@ export async function writeElfDump(context: DumpContext, sink: DumpSink, meter: 
     e_shstrndx: 0,
   });
   let at = elf64HeaderLayout.sizeBytes;
-  elf64ProgramHeaderLayout.write(header, { p_type: PT_NOTE, p_flags: 0, p_offset: BigInt(noteOffset), p_vaddr: 0n, p_paddr: 0n, p_filesz: BigInt(vmcore.noteBytes.length), p_memsz: BigInt(vmcore.noteBytes.length), p_align: 0n }, at);
+  elf64ProgramHeaderLayout.write(header, { p_type: PT_NOTE, p_flags: 0, p_offset: BigInt(noteOffset), p_vaddr: 0n, p_paddr: 0n, p_filesz: BigInt(context.noteBytes.length), p_memsz: BigInt(context.noteBytes.length), p_align: 0n }, at);
   at += elf64ProgramHeaderLayout.sizeBytes;
   let fileOffset = dataStart;
   for (const phdr of phdrs) {
@@ -185,7 +185,7 @@ export async function writeElfDump(context: DumpContext, sink: DumpSink, meter: 
     at += elf64ProgramHeaderLayout.sizeBytes;
     fileOffset += phdr.filesz;
   }
-  header.set(vmcore.noteBytes, noteOffset);
+  header.set(context.noteBytes, noteOffset);
   await sink.write(0, header);
 
   // Pass 2: the segments' bytes, front to back.

@@ -92,7 +92,7 @@ export async function writeKdumpDump(context: DumpContext, sink: DumpSink, compr
   meter.finishPhase();
 
   // The headers: disk_dump_header in block 0, kdump_sub_header and the notes from block 1.
-  const noteBytes = vmcore.noteBytes;
+  const noteBytes = context.noteBytes;
   const subHeaderBlocks = Math.ceil((kdumpSubHeaderLayout.sizeBytes + noteBytes.length) / blockSize);
   const bitmapBytes = Math.ceil(Math.ceil(maxPfn / 8) / blockSize) * blockSize;
   const bitmapBlocks = (2 * bitmapBytes) / blockSize;

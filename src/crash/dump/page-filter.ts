@@ -100,6 +100,14 @@ export function planExclusions(info: Vmcoreinfo, dumpLevel: number, memMapProble
   return { requestedLevel: dumpLevel, appliedLevel, notApplied, scansStructPages };
 }
 
+/**
+ * The note a dump carries when exclusions were left out, so the dump itself says so: owner
+ * KEXEC_TS_NOTE_NAME, type NT_KEXEC_TS_UNAPPLIED, the describeUnapplied() lines as text. Readers
+ * skip notes they do not know (crash, makedumpfile, vmcore-dmesg do).
+ */
+export const KEXEC_TS_NOTE_NAME = 'KEXEC-TS';
+export const NT_KEXEC_TS_UNAPPLIED = 1;
+
 /** One line per exclusion left out, for the command's output and the log beside the dump. */
 export function describeUnapplied(notApplied: readonly UnappliedExclusion[]): string[] {
   return notApplied.map((entry) => `${entry.rule} were kept, not left out: ${entry.reason}`);

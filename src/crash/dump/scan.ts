@@ -3,7 +3,8 @@ import type { Vmcore } from '../vmcore/vmcore.js';
 import { x86_64Memory, type VirtualMemory } from '../vmcore/x86-64.js';
 import { canFindStructPages, readMemMap, type MemMap } from './mem-map.js';
 import { isKexecError } from '../../errors.js';
-import { DL_EXCLUDE_ZERO, PageFilter, planExclusions, type ExclusionPlan } from './page-filter.js';
+import { encodeElfNote } from '../../image/elf/notes.js';
+import { DL_EXCLUDE_ZERO, KEXEC_TS_NOTE_NAME, NT_KEXEC_TS_UNAPPLIED, PageFilter, describeUnapplied, planExclusions, type ExclusionPlan } from './page-filter.js';
 
 // What every writer shares: which page frames exist, which of them a dump level keeps, and
 // reading the kept ones in large runs. Memory stays bounded: one cycle's bitmap (CRASH_LIMITS.
@@ -25,6 +26,8 @@ export interface DumpContext {
   readonly dumpLevel: number;
   readonly exclusions: ExclusionPlan;
   readonly cyclePages: number;
+  /** The notes the dump carries: the vmcore's, and ours when exclusions were left out. */
+  readonly noteBytes: Uint8Array;
 }
 
 export interface PrepareOptions {
@@ -53,7 +56,14 @@ export async function prepareDump(vmcore: Vmcore, options: PrepareOptions): Prom
   }
   const exclusions = planExclusions(vmcore.vmcoreinfo, options.dumpLevel, memMapProblem);
   const cyclePages = Math.max(8, Math.floor((options.cyclePages ?? CRASH_LIMITS.pagesPerCycle) / 8) * 8);
-  return { vmcore, memory, pageSize: vmcore.pageSize, maxPfn, memMap, dumpLevel: exclusions.appliedLevel, exclusions, cyclePages };
+  return { vmcore, memory, pageSize: vmcore.pageSize, maxPfn, memMap, dumpLevel: exclusions.appliedLevel, exclusions, cyclePages, noteBytes: dumpNotes(vmcore, exclusions) };
+}
+
+/** The vmcore's notes, plus a KEXEC-TS note naming what was not left out, when something was not. */
+function dumpNotes(vmcore: Vmcore, exclusions: ExclusionPlan): Uint8Array {
+  if (exclusions.notApplied.length === 0) return vmcore.noteBytes;
+  const text = `dump level ${exclusions.requestedLevel} asked, ${exclusions.appliedLevel} applied:\n${describeUnapplied(exclusions.notApplied).join('\n')}\n`;
+  return Buffer.concat([vmcore.noteBytes, encodeElfNote(KEXEC_TS_NOTE_NAME, NT_KEXEC_TS_UNAPPLIED, Buffer.from(text, 'utf8'))]);
 }
 
 export function createFilter(context: DumpContext): PageFilter {

@@ -57,3 +57,13 @@ export function parseElfNotes(bytes: Uint8Array, littleEndian = true, format = '
   }
   return notes;
 }
+
+/** One note in the bytes a PT_NOTE segment holds: header, NUL-terminated name and descriptor, each padded to 4. */
+export function encodeElfNote(name: string, type: number, desc: Uint8Array): Uint8Array {
+  const nameBytes = Buffer.from(`${name}\0`, 'latin1');
+  const bytes = new Uint8Array(elfNoteHeaderLayout.sizeBytes + align4(nameBytes.length) + align4(desc.length));
+  elfNoteHeaderLayout.write(bytes, { n_namesz: nameBytes.length, n_descsz: desc.length, n_type: type });
+  bytes.set(nameBytes, elfNoteHeaderLayout.sizeBytes);
+  bytes.set(desc, elfNoteHeaderLayout.sizeBytes + align4(nameBytes.length));
+  return bytes;
+}
