@@ -65,7 +65,7 @@ export {
   type ExclusionCounts,
   type ExclusionPlan,
   type UnappliedExclusion,
-} from './dump/page-filter.js';
+} from './dump/dump-level.js';
 
 // Arming the capture kernel (kexec-ts crash load|unload|status|initrd): the reservation, the
 // capture command line, the fit of kernel + initrd + capture userspace, the capture initramfs.

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { openVmcore } from '../../src/crash/vmcore/open.js';
 import { saveDump, type SaveResult } from '../../src/crash/dump/save.js';
-import { DL_EXCLUDE_FREE, DL_EXCLUDE_USER_DATA, KEXEC_TS_NOTE_NAME, NT_KEXEC_TS_UNAPPLIED, describeUnapplied, planExclusions } from '../../src/crash/dump/page-filter.js';
+import { DL_EXCLUDE_FREE, DL_EXCLUDE_USER_DATA, KEXEC_TS_NOTE_NAME, NT_KEXEC_TS_UNAPPLIED, describeUnapplied, planExclusions } from '../../src/crash/dump/dump-level.js';
 import type { Vmcoreinfo } from '../../src/crash/vmcore/vmcoreinfo.js';
 import type { Vmcore } from '../../src/crash/vmcore/vmcore.js';
 import { openKdumpBitmaps } from './kdump-bitmaps.js';

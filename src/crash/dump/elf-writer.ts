@@ -2,7 +2,7 @@ import { ELFCLASS64, ELFDATA2LSB, PT_LOAD, PT_NOTE, elf64HeaderLayout, elf64Prog
 import { ET_CORE } from '../vmcore/elf-core.js';
 import type { DumpSink } from './output.js';
 import { RegionWriter } from './output.js';
-import { emptyCounts, type ExclusionCounts } from './page-filter.js';
+import { emptyCounts, type ExclusionCounts } from './dump-level.js';
 import type { ProgressMeter } from './progress.js';
 import { READ_RUN_PAGES, createFilter, cycles, excludesZeroPages, forEachKeptRun, isKept, isZeroPage, type DumpContext } from './scan.js';
 

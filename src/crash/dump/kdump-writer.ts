@@ -12,7 +12,7 @@ import { setBits } from '../vmcore/elf-vmcore.js';
 import type { DumpSink } from './output.js';
 import { RegionWriter } from './output.js';
 import type { CompressedBatch, PageCompressor } from './page-compress.js';
-import { emptyCounts, type ExclusionCounts } from './page-filter.js';
+import { emptyCounts, type ExclusionCounts } from './dump-level.js';
 import type { ProgressMeter } from './progress.js';
 import { CycleCache, READ_RUN_PAGES, countKept, createFilter, cycles, excludesZeroPages, forEachKeptRun, isZeroPage, type DumpContext } from './scan.js';
 

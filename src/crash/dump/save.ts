@@ -4,7 +4,7 @@ import { writeElfDump } from './elf-writer.js';
 import { writeKdumpDump } from './kdump-writer.js';
 import { openDumpTarget, INCOMPLETE_SUFFIX, type DumpDestination } from './output.js';
 import { COMPRESSIONS, createPageCompressor, type Compression } from './page-compress.js';
-import { MAX_DUMP_LEVEL, type ExclusionCounts, type UnappliedExclusion } from './page-filter.js';
+import { MAX_DUMP_LEVEL, type ExclusionCounts, type UnappliedExclusion } from './dump-level.js';
 import { ProgressMeter, type ProgressListener } from './progress.js';
 import { prepareDump } from './scan.js';
 

@@ -4,7 +4,8 @@ import { x86_64Memory, type VirtualMemory } from '../vmcore/x86-64.js';
 import { canFindStructPages, readMemMap, type MemMap } from './mem-map.js';
 import { isKexecError } from '../../errors.js';
 import { encodeElfNote } from '../../image/elf/notes.js';
-import { DL_EXCLUDE_ZERO, KEXEC_TS_NOTE_NAME, NT_KEXEC_TS_UNAPPLIED, PageFilter, describeUnapplied, planExclusions, type ExclusionPlan } from './page-filter.js';
+import { DL_EXCLUDE_ZERO, KEXEC_TS_NOTE_NAME, NT_KEXEC_TS_UNAPPLIED, describeUnapplied, planExclusions, type ExclusionPlan } from './dump-level.js';
+import { PageFilter } from './page-filter.js';
 
 // What every writer shares: which page frames exist, which of them a dump level keeps, and
 // reading the kept ones in large runs. Memory stays bounded: one cycle's bitmap (CRASH_LIMITS.
