@@ -12,9 +12,13 @@ import { writeKexecTsDisk } from './kexec-ts-disk.js';
 
 /** VM-TESTING.md, "Real systemd roots": -m 2048 -smp 1 under TCG, multi-user.target at ~50-60 s. */
 const MEMORY_MIB = 2048;
-/** The first boot's command line; the scenario's name tells the runner what to do. */
+/**
+ * The first boot's command line; the scenario's name tells the runner what to do. Kernels
+ * loaded with --reuse-cmdline inherit it: `no_timer_check` (see systemd-root.mjs) and
+ * `panic=-1`, which with -no-reboot turns a panic into QEMU exiting instead of a long timeout.
+ */
 export function firstBootCmdline(scenario: string): string {
-  return `root=/dev/vda ro console=ttyS0 quiet kexects.scenario=${scenario}`;
+  return `root=/dev/vda ro console=ttyS0 no_timer_check panic=-1 quiet kexects.scenario=${scenario}`;
 }
 
 /** Why the systemd guests cannot run here, or undefined when they can. */
@@ -37,8 +41,15 @@ export interface SystemdGuestRun extends VmRun {
   grubCfg: string;
 }
 
+export interface SystemdGuestOptions {
+  /** Added to the first boot's command line (e.g. crashkernel=). */
+  append?: string;
+  /** Raw disk images attached after the kexec-ts disk (/dev/vdc, ...), written for real: they outlive the run. */
+  extraDisks?: string[];
+}
+
 /** Boots `suite`'s root once with `scenario`; resolves when QEMU exits (the scenario powers off) or times out. */
-export async function bootSystemdGuest(suite: DebianSuite, scenario: GuestScenario, timeoutMs: number): Promise<SystemdGuestRun> {
+export async function bootSystemdGuest(suite: DebianSuite, scenario: GuestScenario, timeoutMs: number, options: SystemdGuestOptions = {}): Promise<SystemdGuestRun> {
   const reason = systemdGuestSkipReason([suite]);
   if (reason) throw new Error(`cannot boot the ${suite} systemd guest: ${reason}`);
   const fixture = systemdRootFixture(suite);
@@ -48,7 +59,8 @@ export async function bootSystemdGuest(suite: DebianSuite, scenario: GuestScenar
     const diskPath = path.join(workDir, 'kexec-ts.img');
     writeKexecTsDisk(diskPath, scenarioDiskFiles([scenario]));
     // The serial console on stdout (what the harness reads), and also, for reading a run by hand
-    // while it goes, into KEXEC_TS_VM_SERIAL_DIR/<suite>-<scenario>.serial.txt.
+    // while it goes, into KEXEC_TS_VM_SERIAL_DIR/<suite>-<scenario>.serial.txt. That log can repeat
+    // a character where QEMU retried a write to a full pipe; stdout does not, and the tests read it.
     const serialDir = process.env.KEXEC_TS_VM_SERIAL_DIR;
     const logfile = serialDir ? `,logfile=${path.join(serialDir, `${suite}-${scenario.name}.serial.txt`)}` : '';
     const qemuArgs = [
@@ -63,9 +75,10 @@ export async function bootSystemdGuest(suite: DebianSuite, scenario: GuestScenar
       '-nic', 'none',
       '-kernel', fixture.vmlinuzPath,
       '-initrd', fixture.initrdPath,
-      '-append', firstBootCmdline(scenario.name),
+      '-append', options.append === undefined ? firstBootCmdline(scenario.name) : `${firstBootCmdline(scenario.name)} ${options.append}`,
       '-drive', `file=${fixture.imagePath},format=raw,if=virtio,snapshot=on`,
       '-drive', `file=${diskPath},format=raw,if=virtio,snapshot=on`,
+      ...(options.extraDisks ?? []).flatMap((disk) => ['-drive', `file=${disk},format=raw,if=virtio`]),
     ];
     const run = await runQemu(qemuArgs, timeoutMs);
     if (serialDir) fs.writeFileSync(path.join(serialDir, `${suite}-${scenario.name}.stdout.txt`), run.serial);
