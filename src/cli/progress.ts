@@ -10,12 +10,21 @@ function formatBytes(bytes: number): string {
 }
 
 /**
+ * Whether a progress bar may be drawn on `stream`: a terminal that can redraw a line. Not for
+ * --json, a pipe or a log, nor a terminal that says it is dumb (TERM=dumb: a serial console a
+ * unit writes to, where each redraw would be another line of the boot log).
+ */
+export function canDrawProgress(output: CommandOutput, stream: NodeJS.WriteStream = process.stderr, env: NodeJS.ProcessEnv = process.env): boolean {
+  return !output.json && stream.isTTY === true && env.TERM !== 'dumb';
+}
+
+/**
  * A progress listener that draws a bar on stderr once the work has taken more than a moment:
  * bytes produced and the rate. Nothing at all when stderr is not a terminal or --json is on,
  * so scripts and logs see only the result. Call the returned listener with (inBytes, outBytes).
  */
 export function progressOnTerminal(output: CommandOutput, label: string): ((inBytes: number, outBytes: number) => void) | undefined {
-  if (output.json || !process.stderr.isTTY) return undefined;
+  if (!canDrawProgress(output)) return undefined;
   const startedAt = performance.now();
   let bar: cliProgress.SingleBar | undefined;
   process.once('exit', () => bar?.stop());

@@ -107,3 +107,14 @@ test('crash SUBCOMMAND --help shows that subcommand\'s usage, as crash help SUBC
   assert.equal(viaFlag.out, viaWord.out);
   assert.match((await run('crash', '--help')).out, /^Usage: kexec-ts crash SUBCOMMAND/);
 });
+
+test('a progress bar only on a terminal that can redraw: not for --json, a pipe, or TERM=dumb (a serial console)', async () => {
+  const { canDrawProgress } = await import('../../src/cli/progress.js');
+  const terminal = { isTTY: true } as NodeJS.WriteStream;
+  const pipe = { isTTY: false } as NodeJS.WriteStream;
+  const human = { json: false, out: () => {}, err: () => {} };
+  assert.equal(canDrawProgress(human, terminal, { TERM: 'xterm-256color' }), true);
+  assert.equal(canDrawProgress(human, terminal, { TERM: 'dumb' }), false);
+  assert.equal(canDrawProgress(human, pipe, { TERM: 'xterm-256color' }), false);
+  assert.equal(canDrawProgress({ ...human, json: true }, terminal, {}), false);
+});

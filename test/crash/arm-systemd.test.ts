@@ -69,6 +69,8 @@ test('the save unit runs only in a capture kernel, saves into /var/crash, reboot
   assert.match(save, /^StandardOutput=tty$/m);
   assert.match(save, /^TTYPath=\/dev\/console$/m);
   assert.doesNotMatch(save, /^Standard(Output|Error)=.*journal/m);
+  // Without sysinit.target no udev runs, and a /var/crash mounted by label or UUID never appears.
+  assert.doesNotMatch(save, /^DefaultDependencies=no$/m);
   const load = readUnit('kexec-ts-crash-load.service');
   assert.match(load, /^ConditionKernelCommandLine=crashkernel$/m);
   assert.match(load, /^ConditionPathExists=!\/proc\/vmcore$/m);

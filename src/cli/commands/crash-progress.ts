@@ -1,4 +1,5 @@
 import cliProgress from 'cli-progress';
+import { canDrawProgress } from '../progress.js';
 import type { CommandOutput } from '../output.js';
 
 /**
@@ -19,7 +20,7 @@ export interface ByteProgress {
 
 export function byteProgressOnTerminal(output: CommandOutput, stream: NodeJS.WriteStream = process.stderr): ((progress: ByteProgress) => void) & { stop(): void } {
   const silent = Object.assign((_progress: ByteProgress) => undefined, { stop: () => undefined });
-  if (output.json || !stream.isTTY) return silent;
+  if (!canDrawProgress(output, stream)) return silent;
   const startedAt = performance.now();
   let bar: cliProgress.SingleBar | undefined;
   let phase: string | undefined;
