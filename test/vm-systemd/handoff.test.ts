@@ -157,7 +157,12 @@ test('trixie: kexec-ts exec and reboot run by a service report their outcome, ex
   assert.equal(loadedTag(run, 3), LOAD_TAG.agentExec, 'the service\'s kexec-ts exec did not hand off to the loaded kernel');
   const execOutput = agentFile(run, 3, `${AGENT_UNIT.exec}.stdout`);
   assert.ok(execOutput, `no stdout from the exec service: ${bootMarkers(run, 'FILE', 3).join(' | ')}`);
-  assert.deepEqual(JSON.parse(execOutput), { ok: true, command: 'exec', via: 'init-system', initSystem: 'systemd', handoffCommand: 'systemctl kexec --no-block' });
+  const exec = JSON.parse(execOutput) as Record<string, any>;
+  assert.equal(exec.ok, true);
+  assert.equal(exec.command, 'exec');
+  assert.equal(exec.via, 'init-system');
+  assert.equal(exec.initSystem, 'systemd');
+  assert.match(exec.handoffCommand, /^systemctl kexec\b/);
   assert.equal(agentFile(run, 3, `${AGENT_UNIT.exec}.exit`), 'success exited 0', `stderr: ${agentFile(run, 3, `${AGENT_UNIT.exec}.stderr`)}`);
 
   assertReached(run, 4);
