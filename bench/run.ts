@@ -1,6 +1,7 @@
 // npm run bench: speed and memory on realistic inputs. Prints Markdown for bench/RESULTS.md.
 import { cpus } from 'node:os';
 import { crashSaveAgainstMakedumpfile } from './crash-save.js';
+import { rebootDowntime } from './downtime.js';
 import { inspectAgainstNativeTools } from './inspect.js';
 import { listAtScale } from './list.js';
 import { preSyscallOnHost } from './pre-syscall.js';
@@ -17,3 +18,5 @@ console.log('');
 console.log(await crashSaveAgainstMakedumpfile());
 console.log('');
 console.log(await loadInVm());
+console.log('');
+console.log(await rebootDowntime());
