@@ -12,6 +12,15 @@ export const LOAD_TAG = {
   agentExec: 'agent-exec',
 } as const;
 
+/** A boot that loads with kexec-ts and hands off with `systemctl kexec` itself (requirement 2). */
+const LOAD_THEN_SYSTEMCTL_KEXEC = `
+arm_stop_marker
+load_same_kernel ${LOAD_TAG.systemctlKexec} || power_off
+systemctl kexec || power_off
+mark SYSTEMCTL-KEXEC-RETURNED "$boot $?"
+sleep 600
+`;
+
 /** Units that run kexec-ts the way a fleet agent does (their output lands in /var/lib/kexects/out). */
 export const AGENT_UNIT = { exec: 'kexects-agent-exec', reboot: 'kexects-agent-reboot' } as const;
 
@@ -35,13 +44,7 @@ step PLAN kexec-ts reboot --dry-run
 step REBOOT kexec-ts reboot || power_off
 sleep 600
 `,
-    `
-arm_stop_marker
-load_same_kernel ${LOAD_TAG.systemctlKexec} || power_off
-systemctl kexec || power_off
-mark SYSTEMCTL-KEXEC-RETURNED "$boot $?"
-sleep 600
-`,
+    LOAD_THEN_SYSTEMCTL_KEXEC,
     `
 arm_stop_marker
 load_same_kernel ${LOAD_TAG.execOrderly} || power_off
@@ -101,13 +104,7 @@ step PLAN kexec-ts reboot --dry-run
 step REBOOT kexec-ts reboot || power_off
 sleep 600
 `,
-    `
-arm_stop_marker
-load_same_kernel ${LOAD_TAG.systemctlKexec} || power_off
-systemctl kexec || power_off
-mark SYSTEMCTL-KEXEC-RETURNED "$boot $?"
-sleep 600
-`,
+    LOAD_THEN_SYSTEMCTL_KEXEC,
     `
 power_off
 `,
