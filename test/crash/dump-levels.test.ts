@@ -10,6 +10,7 @@ import { openVmcore } from '../../src/crash/vmcore/open.js';
 import { saveDump } from '../../src/crash/dump/save.js';
 import type { KdumpHeader } from '../../src/crash/vmcore/kdump-file.js';
 import { judge, runJudge, scratchDir, vmcoreFixture, readFileRange } from './vmcore-fixtures.js';
+import { differingPfns, openKdumpBitmaps } from './kdump-bitmaps.js';
 
 
 async function kdumpHeader(path: string): Promise<KdumpHeader> {
@@ -65,14 +66,9 @@ for (const level of [1, 17, 31]) {
     assert.equal(ourHeader.bitmapBytes, theirHeader.bitmapBytes);
     const bytes = Math.ceil(ourHeader.max_mapnr / 8);
     assert.ok(readFileRange(ours, ourHeader.bitmapOffset, bytes).equals(readFileRange(theirs, theirHeader.bitmapOffset, bytes)), '1st bitmap (memory)');
-    const ourKept = readFileRange(ours, ourHeader.bitmapOffset + ourHeader.bitmapBytes, bytes);
-    const theirKept = readFileRange(theirs, theirHeader.bitmapOffset + theirHeader.bitmapBytes, bytes);
-    if (!ourKept.equals(theirKept)) {
-      const differing: number[] = [];
-      for (let pfn = 0; pfn < ourHeader.max_mapnr && differing.length < 10; pfn++) {
-        if (((ourKept[pfn >> 3]! ^ theirKept[pfn >> 3]!) >> (pfn & 7)) & 1) differing.push(pfn);
-      }
-      assert.fail(`2nd bitmap differs from makedumpfile's, first at pfns ${differing.join(', ')}`);
+    const [ourBitmaps, theirBitmaps] = [await openKdumpBitmaps(ours), await openKdumpBitmaps(theirs)];
+    if (!ourBitmaps.kept.equals(theirBitmaps.kept)) {
+      assert.fail(`2nd bitmap differs from makedumpfile's, first at pfns ${differingPfns(ourBitmaps, theirBitmaps).join(', ')}`);
     }
     assert.equal(ourHeader.dumpedPages, theirHeader.dumpedPages);
     if (level & 1) assert.deepEqual(await zeroPagePfns(ours), await zeroPagePfns(theirs), 'pages stored as the shared zero page');

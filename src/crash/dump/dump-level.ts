@@ -1,6 +1,6 @@
 import { ErrorCode, ParseError } from '../../errors.js';
 import type { Vmcoreinfo } from '../vmcore/vmcoreinfo.js';
-import { CLASSIFYING, REQUIRED_FOR_LAYOUT, readLayout } from './page-layout.js';
+import { readLayout } from './page-layout.js';
 
 // Dump levels: which pages to leave out (the bits of makedumpfile -d), and which of those rules a
 // dump can apply for the kernel that crashed (planExclusions); page-filter.ts applies them to
@@ -112,22 +112,15 @@ export function describeUnapplied(notApplied: readonly UnappliedExclusion[]): st
   return notApplied.map((entry) => `${entry.rule} were kept, not left out: ${entry.reason}`);
 }
 
-/** Why struct pages cannot be classified in this dump at all, or undefined when they can. */
+/** Why struct pages cannot be classified in this dump at all (readLayout's own refusal), or undefined when they can. */
 export function layoutProblem(info: Vmcoreinfo): string | undefined {
-  const missing = [
-    ...REQUIRED_FOR_LAYOUT.sizes.filter((name) => info.sizes[name] === undefined).map((name) => `SIZE(${name})`),
-    ...REQUIRED_FOR_LAYOUT.offsets.filter((name) => info.offsets[name] === undefined).map((name) => `OFFSET(${name})`),
-    ...REQUIRED_FOR_LAYOUT.numbers.filter((name) => info.numbers[name] === undefined).map((name) => `NUMBER(${name})`),
-    ...(info.numbers.PG_head_mask === undefined && info.numbers.PG_head === undefined ? ['NUMBER(PG_head_mask)'] : []),
-  ];
-  if (missing.length > 0) return `${CLASSIFYING} needs ${missing.join(', ')}, which the crashed kernel did not export`;
   try {
     readLayout(info);
+    return undefined;
   } catch (error) {
     if (error instanceof ParseError) return error.message;
     throw error;
   }
-  return undefined;
 }
 
 /** Why slab pages cannot be told apart, or undefined when they can (a page flag, or a page type since 6.10). */

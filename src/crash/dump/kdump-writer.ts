@@ -131,7 +131,7 @@ export async function writeKdumpDump(context: DumpContext, sink: DumpSink, compr
     header,
     {
       phys_base: BigInt.asUintN(64, vmcore.physBase ?? 0n),
-      dump_level: context.dumpLevel,
+      dump_level: context.exclusions.appliedLevel,
       split: 0,
       start_pfn: 0n,
       end_pfn: 0n,

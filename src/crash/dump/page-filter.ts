@@ -39,10 +39,9 @@ export class PageFilter {
     private readonly options: PageFilterOptions,
   ) {
     const plan = options.plan;
-    const numbers = info.numbers;
     // page_is_buddy_v3 needs PAGE_BUDDY_MAPCOUNT_VALUE with page._mapcount and page.private
     // (v2, PG_buddy, is for 2.6.17-2.6.37 and is not read here).
-    this.useBuddy = buddyProblem(info) === undefined && numbers.PAGE_BUDDY_MAPCOUNT_VALUE !== undefined;
+    this.useBuddy = buddyProblem(info) === undefined;
     this.scansStructPages = plan.scansStructPages && memMap !== undefined;
     this.layout = this.scansStructPages ? readLayout(info) : undefined;
   }

@@ -59,9 +59,7 @@ export interface PageLayout {
  */
 const PG_SLAB_WHEN_NOT_EXPORTED = 7;
 
-export const CLASSIFYING = 'classifying pages by their struct page (dump levels 2-16)';
-/** What readLayout needs and cannot do without. */
-export const REQUIRED_FOR_LAYOUT = { sizes: ['page'], offsets: ['page.flags', 'page.mapping'], numbers: ['PG_lru', 'PG_private', 'PG_swapcache'] } as const;
+const CLASSIFYING = 'classifying pages by their struct page (dump levels 2-16)';
 
 export function readLayout(info: Vmcoreinfo): PageLayout {
   const what = CLASSIFYING;

@@ -23,8 +23,7 @@ export interface DumpContext {
   /** One past the last page frame written (makedumpfile's max_mapnr). */
   readonly maxPfn: number;
   readonly memMap: MemMap | undefined;
-  /** The dump level applied: the requested one less what `exclusions.notApplied` lists. */
-  readonly dumpLevel: number;
+  /** What the dump level asks and what of it applies (`exclusions.appliedLevel`) to this kernel's dump. */
   readonly exclusions: ExclusionPlan;
   readonly cyclePages: number;
   /** The notes the dump carries: the vmcore's, and ours when exclusions were left out. */
@@ -57,7 +56,7 @@ export async function prepareDump(vmcore: Vmcore, options: PrepareOptions): Prom
   }
   const exclusions = planExclusions(vmcore.vmcoreinfo, options.dumpLevel, memMapProblem);
   const cyclePages = Math.max(8, Math.floor((options.cyclePages ?? CRASH_LIMITS.pagesPerCycle) / 8) * 8);
-  return { vmcore, memory, pageSize: vmcore.pageSize, maxPfn, memMap, dumpLevel: exclusions.appliedLevel, exclusions, cyclePages, noteBytes: dumpNotes(vmcore, exclusions) };
+  return { vmcore, memory, pageSize: vmcore.pageSize, maxPfn, memMap, exclusions, cyclePages, noteBytes: dumpNotes(vmcore, exclusions) };
 }
 
 /** The vmcore's notes, plus a KEXEC-TS note naming what was not left out, when something was not. */
@@ -151,7 +150,7 @@ export function isZeroPage(page: Uint8Array, zeroPage: Uint8Array): boolean {
 }
 
 export function excludesZeroPages(context: DumpContext): boolean {
-  return (context.dumpLevel & DL_EXCLUDE_ZERO) !== 0;
+  return (context.exclusions.appliedLevel & DL_EXCLUDE_ZERO) !== 0;
 }
 
 /**
