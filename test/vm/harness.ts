@@ -170,6 +170,23 @@ function serialLines(serial: string): string[] {
   return serial.replace(TERMINAL_ESCAPE_SEQUENCE, '').replace(/\r/g, '').split('\n');
 }
 
+/** How every Linux kernel starts its log: the line that tells one boot's console text from the next. */
+const KERNEL_BANNER = /^\[\s*\d+\.\d+\] Linux version /m;
+
+/**
+ * The console text of the kernel that kexec started: from the first kernel banner after the
+ * guest's KTS-GUEST-READY on. It does not lean on a marker the first guest printed just before
+ * the hand-off: that guest's last console output can be cut short or split by a kernel message
+ * on a loaded machine, while the new kernel's own log comes whole.
+ */
+export function secondKernelConsole(run: VmRun): string {
+  const text = serialLines(run.serial).join('\n');
+  const ready = text.indexOf('KTS-GUEST-READY');
+  const banner = ready === -1 ? null : KERNEL_BANNER.exec(text.slice(ready));
+  if (banner === null) throw new Error(`no kernel started after the guest's scenario began: ${describeVmRun(run)}`);
+  return text.slice(ready + banner.index);
+}
+
 /** Values of the lines `KTS-<name>:<value>`, in order. */
 export function markerLines(serial: string, name: string): string[] {
   const prefix = `KTS-${name}:`;
