@@ -9,6 +9,10 @@ export const ErrorCode = {
   INPUT_NOT_REGULAR_FILE: 'INPUT_NOT_REGULAR_FILE',
   INPUT_EMPTY: 'INPUT_EMPTY',
   INPUT_UNREADABLE: 'INPUT_UNREADABLE',
+  /** Larger than the named limit for what it is (checked before any of it is read). */
+  INPUT_TOO_LARGE: 'INPUT_TOO_LARGE',
+  /** The path's symlinks form a loop (ELOOP). */
+  INPUT_SYMLINK_LOOP: 'INPUT_SYMLINK_LOOP',
   CMDLINE_HAS_NUL: 'CMDLINE_HAS_NUL',
   CMDLINE_TOO_LONG: 'CMDLINE_TOO_LONG',
   CMDLINE_MISSING: 'CMDLINE_MISSING',

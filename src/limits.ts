@@ -11,6 +11,10 @@ export const LIMITS = {
   /** Largest kernel or initrd file: KEXEC_FILE_SIZE_MAX in kernel/kexec_file.c (4 GiB); the
    * kernel refuses anything larger with EFBIG, so reading more for a preflight is pointless. */
   kernelFileBytes: 4 * 1024 * 1024 * 1024,
+  /** Largest kernel image (bzImage, Image, UKI, addon) read whole to check it before the
+   * syscall. Real kernels are 10-100 MB and a UKI with its initrd a few hundred; reading a
+   * bigger file would only hold that much memory to tell the user it is not a kernel. */
+  wholeImageReadBytes: 1024 * 1024 * 1024,
   /** Files looked at in a UKI's <uki>.extra.d directory: real systems have a handful of addons. */
   ukiAddonFiles: 256,
   /** ELF program headers read from one file: a vmlinux has a handful, a vmcore one per memory

@@ -37,13 +37,13 @@ test('a regular file is opened read-only with O_CLOEXEC, once, through its real 
   }
 });
 
-test('a missing file, a dangling symlink and a symlink loop are INPUT_NOT_FOUND', () => {
+test('a missing file and a dangling symlink are INPUT_NOT_FOUND; a symlink loop is INPUT_SYMLINK_LOOP', () => {
   rejects(join(scratch, 'absent'), 'INPUT_NOT_FOUND', /does not exist/);
   symlinkSync(join(scratch, 'nowhere'), join(scratch, 'dangling'));
   rejects(join(scratch, 'dangling'), 'INPUT_NOT_FOUND', /does not exist/);
   symlinkSync(join(scratch, 'loop-b'), join(scratch, 'loop-a'));
   symlinkSync(join(scratch, 'loop-a'), join(scratch, 'loop-b'));
-  rejects(join(scratch, 'loop-a'), 'INPUT_NOT_FOUND', /ELOOP/);
+  rejects(join(scratch, 'loop-a'), 'INPUT_SYMLINK_LOOP', /ELOOP/);
 });
 
 test('a directory, a character device and a FIFO are refused without blocking', () => {
@@ -76,7 +76,7 @@ test('an unreadable file is INPUT_UNREADABLE (checked as an unprivileged user)',
   if (process.getuid?.() !== 0) {
     // Not root: the file is ours; making it mode 000 is enough.
     chmodSync(secret, 0o000);
-    rejects(secret, 'INPUT_UNREADABLE', /cannot be opened for reading \(EACCES\)/);
+    rejects(secret, 'INPUT_UNREADABLE', /cannot be read: permission denied \(EACCES\)/);
     return;
   }
   // Root reads every file, so ask a child running as nobody.
@@ -87,5 +87,5 @@ test('an unreadable file is INPUT_UNREADABLE (checked as an unprivileged user)',
     { uid: 65534, gid: 65534, encoding: 'utf8' },
   );
   if (child.error !== undefined) return t.skip(`cannot switch to uid 65534: ${child.error.message}`);
-  assert.match(child.stdout, /^INPUT_UNREADABLE The initrd .* cannot be opened for reading \(EACCES\)/);
+  assert.match(child.stdout, /^INPUT_UNREADABLE The initrd .* cannot be read: permission denied \(EACCES\)/);
 });

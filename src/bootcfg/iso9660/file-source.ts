@@ -6,10 +6,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { ErrorCode, ValidationError } from '../../errors.js';
 import { openIso, type Iso, type OpenIsoOptions } from './iso.js';
 import type { IsoSource } from './source.js';
 import { readFully } from '../../read-fully.js';
+import { openInputFile } from '../../input-file.js';
 
 export interface IsoFileSource extends IsoSource {
   readonly path: string;
@@ -19,33 +19,20 @@ export interface IsoFileSource extends IsoSource {
 
 /** Opens an image file for reading; close() it (or use withIsoFile). */
 export function openIsoFile(file: string): IsoFileSource {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code === 'ENOENT' ? ErrorCode.INPUT_NOT_FOUND : ErrorCode.INPUT_UNREADABLE;
-    throw new ValidationError(code, `cannot open ${file}: ${(error as Error).message}`, { path: file, cause: error });
-  }
-  try {
-    const stats = fs.fstatSync(fd);
-    if (!stats.isFile()) throw new ValidationError(ErrorCode.INPUT_NOT_REGULAR_FILE, `${file} is not a regular file`, { path: file });
-    const sizeBytes = stats.size;
-    let closed = false;
-    return {
-      path: file,
-      fd,
-      sizeBytes,
-      readAt: (offset, length) => readFully(fd, Math.max(0, Math.min(length, sizeBytes - offset)), offset),
-      close() {
-        if (closed) return;
-        closed = true;
-        fs.closeSync(fd);
-      },
-    };
-  } catch (error) {
-    fs.closeSync(fd);
-    throw error;
-  }
+  // The one input path: a FIFO or a device is refused before it can block, errnos are typed.
+  const { fd, sizeBytes } = openInputFile(file, { what: 'ISO image' });
+  let closed = false;
+  return {
+    path: file,
+    fd,
+    sizeBytes,
+    readAt: (offset, length) => readFully(fd, Math.max(0, Math.min(length, sizeBytes - offset)), offset),
+    close() {
+      if (closed) return;
+      closed = true;
+      fs.closeSync(fd);
+    },
+  };
 }
 
 /** Opens `file`, reads it as an ISO image inside `use`, and closes it whatever happens. */

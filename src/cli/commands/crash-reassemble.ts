@@ -1,4 +1,6 @@
+import { createReadStream } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { openSequentialInput } from '../../input-file.js';
 import { UsageError } from '../../errors.js';
 import { reassembleFlattened } from '../../crash/index.js';
 import { formatSize } from '../../crash/arm/memory-size.js';
@@ -17,7 +19,8 @@ async function run(args: string[], output: CommandOutput): Promise<number> {
   if (positionals.length !== 2) throw new UsageError(`crash reassemble takes IN and OUT.\n${usage}`);
   const [input, out] = positionals as [string, string];
   if (input !== '-') requireVmcore(input);
-  const result = await reassembleFlattened(input === '-' ? process.stdin : input, out, { force: values.force === true });
+  const stream = input === '-' ? process.stdin : createReadStream('', { fd: openSequentialInput(input, 'flattened dump'), highWaterMark: 1 << 20 });
+  const result = await reassembleFlattened(stream, out, { force: values.force === true });
   if (output.json) writeJson(output, { ok: true, command: 'crash reassemble', input, ...result });
   else output.out(`Wrote ${result.path}: ${formatSize(result.sizeBytes)} from ${result.records} records.\n`);
   return ExitCode.OK;

@@ -1,19 +1,18 @@
 import { statSync } from 'node:fs';
 import { ErrorCode, ValidationError } from '../../errors.js';
 import { DEFAULT_VMCORE_PATH } from '../../crash/index.js';
+import { inputFileError } from '../../input-file.js';
 
 /**
- * Checks, before the dump readers open it, that the vmcore is there and readable, so a missing
- * /proc/vmcore is explained as "not a capture kernel" rather than as ENOENT.
+ * Checks, before the dump readers open it, that the vmcore is there, so a missing /proc/vmcore
+ * is explained as "not a capture kernel" rather than as ENOENT. Every other problem (a FIFO, no
+ * permission, a symlink loop) is the one input path's to report, with its codes.
  */
 export function requireVmcore(path: string): void {
   try {
-    const stats = statSync(path);
-    if (stats.isDirectory()) throw new ValidationError(ErrorCode.INPUT_NOT_REGULAR_FILE, `${path} is a directory, not a dump.`, { path, remedy: 'Give the dump file (or /proc/vmcore in the capture kernel).' });
+    statSync(path);
   } catch (error) {
-    if (error instanceof ValidationError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EACCES') throw new ValidationError(ErrorCode.INPUT_UNREADABLE, `${path} cannot be read (EACCES).`, { path, cause: error, remedy: 'Run as root.' });
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw inputFileError(path, 'dump', error);
     throw new ValidationError(
       ErrorCode.VMCORE_NOT_FOUND,
       path === DEFAULT_VMCORE_PATH

@@ -1,5 +1,5 @@
-import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
-import { readFully } from '../../read-fully.js';
+import { readFileSync } from 'node:fs';
+import { readWholeInputFile } from '../../input-file.js';
 import { basename, dirname, join } from 'node:path';
 import { parseAuthenticode, probePe } from '../../image/pe/index.js';
 import { configEnabled, KEXEC_RELEVANT_OPTIONS, parseKernelConfig } from '../../image/kernel-config.js';
@@ -33,7 +33,10 @@ async function run(args: string[], output: CommandOutput): Promise<number> {
   const arch = (values.arch ?? kernelArchOf(process.arch)) as KernelArch | undefined;
   if (values.arch !== undefined && !ARCHES.includes(values.arch as KernelArch)) throw new UsageError(`--arch must be one of ${ARCHES.join(', ')}.`);
   const path = positionals[0]!;
-  const bytes = readFileBounded(path);
+  const bytes = readWholeInputFile(path, {
+    what: 'file',
+    maxBytes: { bytes: LIMITS.wholeImageReadBytes, why: 'inspect reads a file whole, and no kernel image is near that size' },
+  });
 
   // The plan inspects the file, and judges what the kernel would actually get: for a UKI, its .linux.
   const plan = await planKernel(bytes, path, progressOption(output, 'decompressing'));
@@ -97,24 +100,6 @@ function loadableVerdict(image: InspectedImage | ParseError, arch: KernelArch | 
 
 function describeKind(image: InspectedImage): string {
   return { bzImage: 'a 64-bit bzImage', 'arm64-image': 'an arm64 Image', 'riscv-image': 'a RISC-V Image', elf: 'an ELF vmlinux', zboot: 'an EFI zboot image', initrd: 'an initrd', uki: 'a Unified Kernel Image', pe: 'a PE image', compressed: 'compressed data' }[image.format];
-}
-
-/** Reads FILE whole, as kexec would, refusing what kexec_file_load would refuse for size. */
-function readFileBounded(path: string): Uint8Array {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (cause) {
-    throw new ValidationError(ErrorCode.INPUT_NOT_FOUND, `Cannot open ${path} (${(cause as NodeJS.ErrnoException).code}).`, { path, cause });
-  }
-  try {
-    const size = fstatSync(fd).size;
-    if (!fstatSync(fd).isFile()) throw new ValidationError(ErrorCode.INPUT_NOT_REGULAR_FILE, `${path} is not a regular file.`, { path });
-    if (size > LIMITS.kernelFileBytes) throw new ValidationError(ErrorCode.INPUT_UNREADABLE, `${path} is larger than any kernel kexec can load.`, { path });
-    return readFully(fd, size);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 export const command: Command = { usage, run };

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { ErrorCode, ParseError } from '../../errors.js';
+import { inputFileError, openInputFile } from '../../input-file.js';
 
 /**
  * Random access to a dump's bytes. The readers only ever call `readAt`, so they work the same
@@ -60,14 +61,8 @@ export function memorySource(bytes: Uint8Array, name = 'memory', format = 'vmcor
  * than the read (measured: 40% of a save at dump level 31 was spent waiting for it).
  */
 export async function openFileSource(path: string, format = 'vmcore'): Promise<RandomAccessSource> {
-  const fd = fs.openSync(path, 'r');
-  let sizeBytes: number;
-  try {
-    sizeBytes = fs.fstatSync(fd).size;
-  } catch (error) {
-    fs.closeSync(fd);
-    throw error;
-  }
+  // The one input path: a FIFO or a device is refused before it can block, errnos are typed.
+  const { fd, sizeBytes } = openInputFile(path, { what: format === 'vmcore' ? 'dump' : format });
   let closed = false;
   const source: RandomAccessSource = {
     name: path,
@@ -77,7 +72,12 @@ export async function openFileSource(path: string, format = 'vmcore'): Promise<R
       const target = into ? into.subarray(0, length) : new Uint8Array(length);
       let done = 0;
       while (done < length) {
-        const bytesRead = fs.readSync(fd, target, done, length - done, offset + done);
+        let bytesRead: number;
+        try {
+          bytesRead = fs.readSync(fd, target, done, length - done, offset + done);
+        } catch (cause) {
+          throw inputFileError(path, format === 'vmcore' ? 'dump' : format, cause);
+        }
         // A file that shrank under us (or a short /proc read) is a truncated dump, not a hang.
         if (bytesRead === 0) throw truncated({ name: path, sizeBytes: offset + done }, format, offset, length, field);
         done += bytesRead;
