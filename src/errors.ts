@@ -61,6 +61,11 @@ export const ErrorCode = {
   DUMP_NO_SPACE: 'DUMP_NO_SPACE',
   /** Writing, syncing or renaming the dump failed (I/O error, permissions): it is incomplete. */
   DUMP_WRITE_FAILED: 'DUMP_WRITE_FAILED',
+  // Where output goes, refused before anything is written.
+  /** No permission to create the file there, or the filesystem is mounted read-only (EACCES, EPERM, EROFS). */
+  OUTPUT_NOT_WRITABLE: 'OUTPUT_NOT_WRITABLE',
+  /** A directory was named where a file goes, or a file where a directory goes (EISDIR, ENOTDIR, EEXIST). */
+  OUTPUT_WRONG_KIND: 'OUTPUT_WRONG_KIND',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -48,7 +48,8 @@ export {
 } from './dmesg/index.js';
 export { saveDump, type SaveOptions, type SaveResult, type DumpFormat } from './dump/save.js';
 export { reassembleFlattened, type ReassembleOptions, type ReassembleResult } from './dump/reassemble.js';
-export { DumpExistsError, DumpWriteError } from './dump/errors.js';
+export { DumpExistsError, DumpWriteError, outputPathError } from './dump/errors.js';
+export { dmesgPathFor, makeOutputDirectory, refuseExisting, writeCompleteFile } from './dump/output.js';
 export { COMPRESSIONS, type Compression } from './dump/page-compress.js';
 export type { SaveProgress, ProgressListener } from './dump/progress.js';
 export type { DumpDestination } from './dump/output.js';

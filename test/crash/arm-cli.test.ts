@@ -68,7 +68,7 @@ test('crash dmesg on the real vmcore prints the crashed kernel\'s log, with the 
   assert.match(out, /sysrq: Trigger a crash/);
 });
 
-test('crash save --dir on the real vmcore: a dated directory with the dump and dmesg.txt; the dump reads back', async (t) => {
+test('crash save --dir on the real vmcore: a dated directory with the dump and vmcore-dmesg.txt; the dump reads back', async (t) => {
   const fixture = vmcoreFixture(t);
   if (fixture === undefined) return;
   const dir = scratchDir(t);
@@ -79,7 +79,7 @@ test('crash save --dir on the real vmcore: a dated directory with the dump and d
   assert.equal(parsed.dump.format, 'kdump');
   assert.equal(parsed.dump.compress, 'zlib');
   assert.equal(parsed.dump.dumpLevel, 31);
-  assert.equal(parsed.dmesg.path, join(dirname(parsed.dump.path), 'dmesg.txt'));
+  assert.equal(parsed.dmesg.path, join(dirname(parsed.dump.path), 'vmcore-dmesg.txt'));
   assert.ok(readFileSync(parsed.dmesg.path, 'utf8').includes(fixture.manifest.marker));
   assert.ok(statSync(parsed.dump.path).size < fixture.manifest.sizeBytes / 10);
   const reread = await run('crash', 'dmesg', parsed.dump.path);

@@ -29,7 +29,7 @@ test('crash save --dir: the log beside the dump has the command, and what it pri
   const result = await run('crash', 'save', '--vmcore', fixture.path, '--dir', root, '--dump-level', '31');
   assert.equal(result.exitCode, ExitCode.OK, result.err);
   const dir = onlyDatedDirectory(root);
-  assert.deepEqual(readdirSync(dir).sort(), ['dmesg.txt', 'kexec-ts-save.log', 'vmcore']);
+  assert.deepEqual(readdirSync(dir).sort(), ['kexec-ts-save.log', 'vmcore', 'vmcore-dmesg.txt']);
   const log = readFileSync(join(dir, 'kexec-ts-save.log'), 'utf8');
   assert.match(log, new RegExp(`^\\d{4}-\\d\\d-\\d\\dT[^ ]+ kexec-ts crash save --vmcore ${fixture.path} --dir ${root} --dump-level 31\\n`));
   assert.ok(log.includes(result.out), `the log holds what was printed:\n${log}`);

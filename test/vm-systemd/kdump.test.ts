@@ -86,9 +86,9 @@ test('Debian 13: the shipped units arm at boot, a crash saves the dump through t
   const dated = readdirSync(out).filter((name) => /^\d{8}-\d{6}$/.test(name));
   assert.equal(dated.length, 1, `one dump directory: ${readdirSync(out).join(', ')}`);
   const dir = join(out, dated[0]!);
-  assert.deepEqual(readdirSync(dir).sort(), ['dmesg.txt', 'kexec-ts-save.log', 'vmcore']);
+  assert.deepEqual(readdirSync(dir).sort(), ['kexec-ts-save.log', 'vmcore', 'vmcore-dmesg.txt']);
   assert.match(readFileSync(join(dir, 'kexec-ts-save.log'), 'utf8'), /^Saved \/var\/crash\//m);
-  assert.ok(readFileSync(join(dir, 'dmesg.txt'), 'utf8').includes(MARKER), 'our dmesg.txt has the marker');
+  assert.ok(readFileSync(join(dir, 'vmcore-dmesg.txt'), 'utf8').includes(MARKER), 'our vmcore-dmesg.txt has the marker');
   const theirs = makedumpfileDmesg(makedumpfile, join(dir, 'vmcore'));
   assert.ok(theirs.some((line) => line.endsWith(MARKER)), "trixie's makedumpfile reads the dump, marker included");
 });

@@ -3,7 +3,7 @@
 // refused before the syscall; the capture initramfs from kexec-ts crash initrd (built here on
 // the host) is armed; a sysrq crash boots the capture kernel, whose /init runs node and kexec-ts
 // from that initramfs: it reads the crashed kernel's log from /proc/vmcore, saves the dump to
-// the disk and powers off. The host then reads the disk: the dump and dmesg.txt are there.
+// the disk and powers off. The host then reads the disk: the dump and vmcore-dmesg.txt are there.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -234,7 +234,7 @@ test('a crash boots the capture kernel; its /init runs node and kexec-ts, which 
   assert.equal(vm.timedOut, false, describeVmRun(vm));
 });
 
-test('the capture initramfs saves the dump and dmesg.txt to the disk; the host reads both', vmTestOptions(), async (t: TestContext) => {
+test('the capture initramfs saves the dump and vmcore-dmesg.txt to the disk; the host reads both', vmTestOptions(), async (t: TestContext) => {
   if (!crashSaveAvailable() && process.env.CI !== 'true') return t.skip('kexec-ts crash save is not built yet');
   const run = await captureRun();
   assert.equal(requireMarker(run.vm, 'CAPTURE-SAVE-STATUS'), '0', describeVmRun(run.vm));
@@ -247,8 +247,8 @@ test('the capture initramfs saves the dump and dmesg.txt to the disk; the host r
   const listing = spawnSync(debugfs, ['-R', 'ls -p /var/crash', run.disk], { encoding: 'utf8' });
   const stamps = listing.stdout.split('\n').map((line) => line.split('/')[5]).filter((name): name is string => name !== undefined && /^\d{8}-\d{6}/.test(name));
   assert.equal(stamps.length, 1, listing.stdout + listing.stderr);
-  const copied = { dmesg: path.join(run.workDir, 'dmesg.txt'), vmcore: path.join(run.workDir, 'vmcore') };
-  for (const [name, target] of [['dmesg.txt', copied.dmesg], ['vmcore', copied.vmcore]] as const) {
+  const copied = { dmesg: path.join(run.workDir, 'vmcore-dmesg.txt'), vmcore: path.join(run.workDir, 'vmcore') };
+  for (const [name, target] of [['vmcore-dmesg.txt', copied.dmesg], ['vmcore', copied.vmcore]] as const) {
     const dumped = spawnSync(debugfs, ['-R', `dump /var/crash/${stamps[0]}/${name} ${target}`, run.disk], { encoding: 'utf8' });
     assert.ok(existsSync(target), `${name}: ${dumped.stderr}`);
   }

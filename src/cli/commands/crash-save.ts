@@ -1,8 +1,8 @@
-import { appendFileSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isKexecError, UsageError } from '../../errors.js';
-import { COMPRESSIONS, DEFAULT_VMCORE_PATH, describeUnapplied, extractDmesg, openVmcore, saveDump, type Compression, type DumpFormat, type SaveResult } from '../../crash/index.js';
+import { COMPRESSIONS, DEFAULT_VMCORE_PATH, dmesgPathFor, makeOutputDirectory, refuseExisting, writeCompleteFile, describeUnapplied, extractDmesg, openVmcore, saveDump, type Compression, type DumpFormat, type SaveResult } from '../../crash/index.js';
 import { formatSize } from '../../crash/arm/memory-size.js';
 import { ExitCode } from '../exit-codes.js';
 import { errorToJson, formatErrorText, writeJson, type CommandOutput } from '../output.js';
@@ -13,7 +13,6 @@ import type { Subcommand } from './crash.js';
 const FORMATS: readonly DumpFormat[] = ['elf', 'kdump', 'flat'];
 /** The dump's name in a --dir directory, as Fedora's kdump names it; the log beside it. */
 const DUMP_NAME: Readonly<Record<DumpFormat, string>> = { elf: 'vmcore', kdump: 'vmcore', flat: 'vmcore.flat' };
-const DMESG_NAME = 'dmesg.txt';
 /**
  * With --dir, everything the command prints also goes to this file beside the dump: in a capture
  * boot journald may not run, and the console scrolls away.
@@ -23,7 +22,7 @@ const SAVE_LOG_NAME = 'kexec-ts-save.log';
 const usage = `Usage: kexec-ts crash save [--vmcore FILE] [--format elf|kdump|flat] [--compress zlib|lzo|snappy|zstd|none] [--dump-level N] [--force] [--no-dmesg] (OUT | --dir DIR) [--json]
 Saves the crashed kernel's memory from ${DEFAULT_VMCORE_PATH} (in the capture kernel) or a dump file,
 leaving out the pages the dump level names, like makedumpfile. The crashed kernel's log goes to
-${DMESG_NAME} beside the dump, first, so it is there even if the dump does not fit. An exclusion
+OUT-dmesg.txt beside the dump (vmcore-dmesg.txt), first, so it is there even if the dump does not fit. An exclusion
 the crashed kernel's dump cannot decide (a page flag it does not export) keeps its pages, and
 says so; the dump is still written. With --dir, the output also goes to ${SAVE_LOG_NAME} there.
   OUT              the dump file ('-' writes a flattened dump to stdout, for a pipe)
@@ -31,10 +30,10 @@ says so; the dump is still written. With --dir, the output also goes to ${SAVE_L
   --vmcore FILE    what to save (default ${DEFAULT_VMCORE_PATH})
   --format F       kdump (kdump-compressed, the default), elf, or flat (kdump-compressed, flattened)
   --compress C     per-page compression of kdump and flat dumps (default zlib)
-  --dump-level N   makedumpfile -d: the sum of 1 zero pages, 2 page cache, 4 cache and private,
+  -d, --dump-level N  makedumpfile -d: the sum of 1 zero pages, 2 page cache, 4 cache and private,
                    8 user data, 16 free pages left out (default 31)
   --force          overwrite an existing dump
-  --no-dmesg       do not write ${DMESG_NAME}`;
+  --no-dmesg       do not write the log`;
 
 async function run(args: string[], commandOutput: CommandOutput): Promise<number> {
   let output = commandOutput;
@@ -46,7 +45,7 @@ async function run(args: string[], commandOutput: CommandOutput): Promise<number
       vmcore: { type: 'string' },
       format: { type: 'string' },
       compress: { type: 'string' },
-      'dump-level': { type: 'string' },
+      'dump-level': { type: 'string', short: 'd' },
       force: { type: 'boolean' },
       'no-dmesg': { type: 'boolean' },
       dir: { type: 'string' },
@@ -64,7 +63,7 @@ async function run(args: string[], commandOutput: CommandOutput): Promise<number
   const vmcorePath = values.vmcore ?? DEFAULT_VMCORE_PATH;
   requireVmcore(vmcorePath);
   const out = toStdout ? undefined : values.dir !== undefined ? join(datedDirectory(values.dir), DUMP_NAME[format]) : positionals[0]!;
-  if (out !== undefined) mkdirSync(dirname(out), { recursive: true });
+  if (out !== undefined) await makeOutputDirectory(dirname(out));
   if (out !== undefined && values.dir !== undefined) {
     const logged = alsoToLog(output, join(dirname(out), SAVE_LOG_NAME), `kexec-ts crash save ${args.join(' ')}`);
     output = logged;
@@ -96,18 +95,23 @@ async function save(output: CommandOutput, request: SaveRequest): Promise<number
   try {
     let dmesg: { path: string; lines: number } | undefined;
     let dmesgError: unknown;
-    if (request.dmesg && out !== undefined) {
+    const dmesgPath = request.dmesg && out !== undefined ? dmesgPathFor(out) : undefined;
+    // Neither the dump nor its log replaces a file already there: both are checked first.
+    if (out !== undefined) await refuseExisting(dmesgPath === undefined ? [out] : [out, dmesgPath], request.force);
+    if (dmesgPath !== undefined) {
+      let lines: string[] | undefined;
       try {
-        const lines = await extractDmesg(vmcore);
-        const path = join(dirname(out), DMESG_NAME);
-        writeFileSync(`${path}.incomplete`, lines.length > 0 ? `${lines.join('\n')}\n` : '');
-        renameSync(`${path}.incomplete`, path);
-        dmesg = { path, lines: lines.length };
+        lines = await extractDmesg(vmcore);
       } catch (error) {
         // The log is a help, the dump is the point: a log the reader cannot find does not stop the save.
         if (!isKexecError(error)) throw error;
         dmesgError = error;
-        if (!output.json) output.err(`kexec-ts: no ${DMESG_NAME}: ${error.message}\n`);
+        if (!output.json) output.err(`kexec-ts: no ${dmesgPath}: ${error.message}\n`);
+      }
+      // A log that cannot be written stops the save: the dump would fail the same way, beside it.
+      if (lines !== undefined) {
+        await writeCompleteFile(dmesgPath, Buffer.from(lines.length > 0 ? `${lines.join('\n')}\n` : ''), { force: request.force, what: "crashed kernel's log" });
+        dmesg = { path: dmesgPath, lines: lines.length };
       }
     }
     const result: SaveResult = await saveDump(vmcore, {

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
-import { DumpExistsError, DumpWriteError } from './errors.js';
+import { DumpExistsError, DumpWriteError, outputPathError } from './errors.js';
 import {
   MAKEDUMPFILE_SIGNATURE,
   MAX_SIZE_MDF_HEADER,
@@ -27,8 +27,12 @@ export interface DumpTarget extends DumpSink {
   readonly name: string;
   /** Makes the dump complete: fsync and rename (a file), the end record (flattened). */
   commit(): Promise<void>;
-  /** Stops after a failure: closes, leaves OUT.incomplete; never throws. */
-  abort(): Promise<void>;
+  /**
+   * Stops after a failure; never throws. `keepPartial` leaves what was written as
+   * OUT.incomplete (a write failure: the error names it); otherwise it is removed, so a failure
+   * that was the input's leaves nothing behind. An empty OUT.incomplete is always removed.
+   */
+  abort(keepPartial: boolean): Promise<void>;
   /** Turns an I/O failure into a DumpWriteError with the byte count. */
   failure(error: unknown, what: string): DumpWriteError;
 }
@@ -36,6 +40,14 @@ export interface DumpTarget extends DumpSink {
 export type DumpDestination = string | { stream: Writable; name?: string };
 
 export const INCOMPLETE_SUFFIX = '.incomplete';
+
+/**
+ * The crashed kernel's log beside its dump, named after it (vmcore-dmesg.txt for vmcore, as
+ * Fedora's kdump names it): two dumps in one directory never share, and so never replace, a log.
+ */
+export function dmesgPathFor(dumpPath: string): string {
+  return `${dumpPath.replace(/\.flat$/, '')}-dmesg.txt`;
+}
 
 function errnoName(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
@@ -53,7 +65,7 @@ export async function openDumpTarget(destination: DumpDestination, options: { fo
   return flattenedTarget(file);
 }
 
-async function fileTarget(finalPath: string, force: boolean): Promise<DumpTarget> {
+async function fileTarget(finalPath: string, force: boolean, what = 'dump'): Promise<DumpTarget> {
   const incompletePath = `${finalPath}${INCOMPLETE_SUFFIX}`;
   if (!force) {
     try {
@@ -61,14 +73,14 @@ async function fileTarget(finalPath: string, force: boolean): Promise<DumpTarget
       throw new DumpExistsError(finalPath);
     } catch (error) {
       if (error instanceof DumpExistsError) throw error;
-      if (errnoName(error) !== 'ENOENT') throw failureOf(error, 'checking', finalPath, undefined, 0);
+      if (errnoName(error) !== 'ENOENT') throw outputPathError(finalPath, what, error);
     }
   }
   let handle: fs.FileHandle;
   try {
     handle = await fs.open(incompletePath, 'w', 0o600);
   } catch (error) {
-    throw failureOf(error, 'creating', finalPath, undefined, 0);
+    throw outputPathError(finalPath, what, error);
   }
   let bytesWritten = 0;
   let closed = false;
@@ -113,14 +125,80 @@ async function fileTarget(finalPath: string, force: boolean): Promise<DumpTarget
         // Some filesystems refuse fsync on a directory; the file's own data is already synced.
       }
     },
-    async abort() {
-      if (closed) return;
-      closed = true;
-      await handle.close().catch(() => undefined);
+    async abort(keepPartial) {
+      if (!closed) {
+        closed = true;
+        await handle.close().catch(() => undefined);
+      }
+      if (!keepPartial || bytesWritten === 0) await fs.rm(incompletePath, { force: true }).catch(() => undefined);
     },
     failure: (error, what) => failureOf(error, what, finalPath, incompletePath, bytesWritten),
   };
   return target;
+}
+
+/**
+ * A small file that goes with a dump (the crashed kernel's log), under the dump's own rules:
+ * written as PATH.incomplete, fsynced and renamed, so PATH is complete or absent; an existing
+ * PATH is kept unless `force`; on failure nothing is left behind.
+ */
+export async function writeCompleteFile(finalPath: string, bytes: Uint8Array, options: { force: boolean; what: string }): Promise<void> {
+  const target = await fileTarget(finalPath, options.force, options.what);
+  try {
+    await target.write(0, bytes);
+    await target.commit();
+  } catch (error) {
+    await target.abort(false);
+    // Nothing partial is left to name: the error says only what failed.
+    if (error instanceof DumpWriteError) throw new DumpWriteError({ ...error, incompletePath: undefined, what: `writing the ${options.what}` }, { cause: error.cause });
+    throw error;
+  }
+}
+
+/**
+ * Makes `directory` and the missing ones above it, one mkdir(2) each so that the errno is the
+ * real one (a recursive mkdir reports ENOENT for a read-only parent); typed as output errors.
+ */
+export async function makeOutputDirectory(directory: string): Promise<void> {
+  const what = 'directory for the dump';
+  const missing: string[] = [];
+  for (let at = path.resolve(directory); ; at = path.dirname(at)) {
+    let stats;
+    try {
+      stats = await fs.stat(at);
+    } catch (error) {
+      if (errnoName(error) === 'ENOENT' && at !== path.dirname(at)) {
+        missing.unshift(at);
+        continue;
+      }
+      throw outputPathError(directory, what, error);
+    }
+    if (!stats.isDirectory()) throw outputPathError(directory, what, { code: 'ENOTDIR' });
+    break;
+  }
+  for (const at of missing) {
+    try {
+      await fs.mkdir(at);
+    } catch (error) {
+      if (errnoName(error) !== 'EEXIST') throw outputPathError(directory, what, error);
+    }
+  }
+}
+
+/** Refuses, before anything is written, when one of `paths` exists and `force` is not set. */
+export async function refuseExisting(paths: readonly string[], force: boolean): Promise<void> {
+  // What a later create would refuse for the same reason (a read-only or missing directory) is
+  // that create's to report; here only what is there already.
+  if (force) return;
+  for (const finalPath of paths) {
+    try {
+      await fs.lstat(finalPath);
+    } catch (error) {
+      if (errnoName(error) === 'ENOENT') continue;
+      throw outputPathError(finalPath, 'dump', error);
+    }
+    throw new DumpExistsError(finalPath);
+  }
 }
 
 function failureOf(error: unknown, what: string, finalPath: string, incompletePath: string | undefined, bytesWritten: number): DumpWriteError {
@@ -209,7 +287,7 @@ function flattenedTarget(inner: DumpTarget): DumpTarget {
       await append(record(BigInt.asUintN(64, -1n), BigInt.asUintN(64, -1n)));
       await inner.commit();
     },
-    abort: () => inner.abort(),
+    abort: (keepPartial) => inner.abort(keepPartial),
     failure: (error, what) => inner.failure(error, what),
   };
 }

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { ErrorCode, ParseError } from '../../errors.js';
 import { MAX_SIZE_MDF_HEADER, makedumpfileDataHeaderLayout } from '../vmcore/kdump-layout.js';
 import { checkFlatHeader, parseFlatDataHeader } from '../vmcore/flattened.js';
+import { DumpWriteError } from './errors.js';
 import { openDumpTarget } from './output.js';
 
 // makedumpfile -R: a flattened dump (from a pipe or a file) back into the dump it stands for,
@@ -98,7 +99,8 @@ export async function reassembleFlattened(input: string | Readable, outPath: str
       }
       await target.commit();
     } catch (error) {
-      await target.abort();
+      // A write failure keeps the partial dump (its error names it); one of the input leaves nothing.
+    await target.abort(error instanceof DumpWriteError);
       throw error;
     }
     return { path: outPath, sizeBytes, records };

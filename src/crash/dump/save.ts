@@ -1,7 +1,8 @@
-import { UsageError } from '../../errors.js';
+import { ErrorCode, UsageError } from '../../errors.js';
 import type { Vmcore } from '../vmcore/vmcore.js';
 import { writeElfDump } from './elf-writer.js';
 import { writeKdumpDump } from './kdump-writer.js';
+import { DumpWriteError } from './errors.js';
 import { openDumpTarget, INCOMPLETE_SUFFIX, type DumpDestination } from './output.js';
 import { COMPRESSIONS, createPageCompressor, type Compression } from './page-compress.js';
 import { MAX_DUMP_LEVEL, type ExclusionCounts, type UnappliedExclusion } from './dump-level.js';
@@ -109,13 +110,25 @@ export async function saveDump(vmcore: Vmcore, options: SaveOptions): Promise<Sa
       elfSegments,
     };
   } catch (error) {
-    await target.abort();
+    // A write failure keeps the partial dump (its error names it); one of the input leaves nothing.
+    await target.abort(error instanceof DumpWriteError);
     // A write failure is a DumpWriteError; one while reading (a ParseError from a corrupt
     // vmcore) keeps its own type.
+    if (error instanceof DumpWriteError && error.code === ErrorCode.DUMP_NO_SPACE) {
+      throw new DumpWriteError({ ...error, what: 'writing', smaller: howToShrink(format, dumpLevel, compress) }, { cause: error.cause });
+    }
     throw error;
   } finally {
     await compressor.close();
   }
+}
+
+/** What would make the dump smaller than these settings do, or undefined when nothing would. */
+function howToShrink(format: DumpFormat, dumpLevel: number, compress: Compression): string | undefined {
+  if (format === 'elf') return 'a kdump-compressed dump (--format kdump) is much smaller than an ELF one';
+  if (dumpLevel !== MAX_DUMP_LEVEL) return `dump level ${MAX_DUMP_LEVEL} (--dump-level ${MAX_DUMP_LEVEL}) leaves out more pages than ${dumpLevel}`;
+  if (compress === 'none') return 'compressing the pages (--compress zlib or zstd) makes the dump smaller';
+  return undefined;
 }
 
 export { INCOMPLETE_SUFFIX };
