@@ -62,6 +62,7 @@ export class GrubInterpreter {
   private lastStatus = 0;
   private depth = 0;
   private readonly fileStack: string[] = [];
+  private readonly parsedFiles = new Map<string, { text: string; parsed: ReturnType<typeof parseGrubScript> }>();
   private menu: PendingMenuItem[] = [];
   private recorder: EntryActions | undefined;
   private recorderTitle = '';
@@ -90,7 +91,7 @@ export class GrubInterpreter {
       return;
     }
     assertConfigSize(text, 'grub.cfg', file);
-    const parsed = parseGrubScript(text);
+    const parsed = this.parsedFile(text, file);
     for (const problem of parsed.problems) this.sink.add(BootConfigWarningCode.SYNTAX_ERROR, problem.message, file, problem.line);
     const savedMenu = this.menu;
     this.menu = menu;
@@ -101,6 +102,19 @@ export class GrubInterpreter {
       this.fileStack.pop();
       this.menu = savedMenu;
     }
+  }
+
+  /**
+   * A file's parse, made once per file: a config that sources the same file thousands of times
+   * (`configfile` repeated, or `source` in a loop) would otherwise parse it each time, work the
+   * command budget does not count. The reader hands back the same text for the same file.
+   */
+  private parsedFile(text: string, file: string): ReturnType<typeof parseGrubScript> {
+    const cached = this.parsedFiles.get(file);
+    if (cached !== undefined && cached.text === text) return cached.parsed;
+    const parsed = parseGrubScript(text);
+    this.parsedFiles.set(file, { text, parsed });
+    return parsed;
   }
 
   /** Runs statements; the command budget running out stops them with a warning, never a throw. */
