@@ -149,6 +149,7 @@ export const BOOTCFG_TARGETS: readonly FuzzTarget[] = [
     name: 'grub-evaluate',
     description: 'parseGrubConfig (lex, parse, run the script, build the menu) over the grub-mkconfig tree',
     text: true,
+    quickInputs: 300,
     seeds: async () => grubSeeds(),
     dictionary: GRUB_DICTIONARY,
     run(bytes) {

@@ -315,7 +315,7 @@ export const CRASH_TARGETS: readonly FuzzTarget[] = [
   {
     name: 'vmcore-kdump',
     description: 'readVmcore on a kdump-compressed dump (zlib, lzo, snappy, zstd pages)',
-    quickInputs: 800,
+    quickInputs: 300,
     seeds: async () => {
       const fields = kdumpFields();
       return present([
