@@ -5,6 +5,7 @@ import { decodeGzip } from './gzip.js';
 import { decodeLz4Legacy } from './lz4-legacy.js';
 import { decodeLzmaAlone } from './lzma.js';
 import { decodeLzop } from './lzop.js';
+import { OutputBuffer } from './output-buffer.js';
 import { corrupt, OutputMeter, type ProgressListener } from './output-meter.js';
 import { decodeXz } from './xz.js';
 import { decodeZstd } from './zstd.js';
@@ -77,9 +78,9 @@ export async function* decompressStream(codec: Codec, input: Uint8Array, options
     throw new RangeError(`maxOutputBytes must be a non-negative integer, got ${options.maxOutputBytes}`);
   }
   const meter = new OutputMeter(codec, options.maxOutputBytes, options.onProgress);
-  let end: number;
+  let end: number | undefined;
+  const steps = decoder(input, meter);
   try {
-    const steps = decoder(input, meter);
     for (;;) {
       const step = await steps.next();
       if (step.done) {
@@ -92,27 +93,27 @@ export async function* decompressStream(codec: Codec, input: Uint8Array, options
     }
   } catch (error) {
     throw asParseError(codec, error, meter.inBytes);
+  } finally {
+    // A consumer that stops early (it has seen enough) leaves the decoder mid-stream: close it,
+    // so that what it holds (a zlib stream, libzstd's context) is released now.
+    if (end === undefined) await steps.return(0).catch(() => undefined);
   }
   checkTrailingBytes(codec, input, end, meter.outBytes);
   meter.finish(end);
 }
 
-/** Decompresses `input` as `codec` into one buffer; the same rules as decompressStream. */
+/**
+ * Decompresses `input` as `codec` into one buffer; the same rules as decompressStream. Memory
+ * follows the output (output-buffer.ts): a bomb stopped at the cap costs the cap, not twice it.
+ * The result is a view over a resizable ArrayBuffer of exactly its length.
+ */
 export async function decompress(codec: Codec, input: Uint8Array, options: DecompressOptions): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let total = 0;
+  let output: OutputBuffer | undefined;
   for await (const chunk of decompressStream(codec, input, options)) {
-    chunks.push(chunk);
-    total += chunk.length;
+    output ??= new OutputBuffer(options.maxOutputBytes);
+    output.append(chunk);
   }
-  if (chunks.length === 1) return chunks[0]!;
-  const output = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    output.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return output;
+  return output?.finish() ?? new Uint8Array(0);
 }
 
 /**

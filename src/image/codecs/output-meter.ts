@@ -1,4 +1,5 @@
 import { ErrorCode, ParseError } from '../../errors.js';
+import { LIMITS } from '../../limits.js';
 import type { Codec } from './codec.js';
 
 export type ProgressListener = (inBytes: number, outBytes: number) => void;
@@ -42,14 +43,32 @@ export class OutputMeter {
   }
 }
 
+/**
+ * The output passed the cap. The message says what the cap is and why it exists, never how to
+ * lift it: the library's caps (LIMITS.kernelPayloadBytes, CRASH_ARM_LIMITS.initrdUnpackedBytes)
+ * sit far above any real kernel, module or initrd, so passing one is the data's fault, and a
+ * person at the command line has no option to change it anyway. Only a cap below ours, which
+ * just a library caller can set, is worth pointing back at.
+ */
 export function limitExceeded(codec: Codec, maxOutputBytes: number, offset?: number): ParseError {
+  const isOurCap = maxOutputBytes >= LIMITS.kernelPayloadBytes;
   return new ParseError(
     ErrorCode.FORMAT_LIMIT_EXCEEDED,
     codec,
-    `decompresses to more than the allowed ${maxOutputBytes} bytes`,
+    `more than ${describeBytes(maxOutputBytes)} decompressed${isOurCap ? ': larger than any real kernel, module or initrd' : ", the caller's cap"}`,
     offset !== undefined ? { offset } : {},
-    { remedy: 'If this is a real kernel, raise maxOutputBytes; otherwise the payload is corrupt or hostile.' },
+    {
+      remedy: isOurCap
+        ? 'The compressed data is a decompression bomb or a corrupt stream; use an intact copy of the file.'
+        : 'The data is larger than the cap this caller chose for it, or it is a decompression bomb.',
+    },
   );
+}
+
+function describeBytes(bytes: number): string {
+  const mib = bytes / 2 ** 20;
+  if (mib >= 1024 && Number.isInteger(mib / 1024)) return `${mib / 1024} GiB`;
+  return Number.isInteger(mib) && mib > 0 ? `${mib} MiB` : `${bytes} bytes`;
 }
 
 /** The compressed data is wrong: a bad code, a checksum mismatch, an impossible length. */

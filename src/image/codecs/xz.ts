@@ -3,7 +3,7 @@ import { BcjX86Decoder } from './bcj-x86.js';
 import type { StreamDecoder } from './codec.js';
 import { Crc64, crc32 } from './checksums.js';
 import { LzmaDataError, LzmaDecoder, LzmaStop, decodeLzmaProperties } from './lzma-decoder.js';
-import { corrupt, truncated, type OutputMeter } from './output-meter.js';
+import { corrupt, limitExceeded, truncated, type OutputMeter } from './output-meter.js';
 
 /**
  * The .xz container (The .xz File Format 1.2.x, tukaani.org; section numbers below are its),
@@ -112,6 +112,8 @@ async function* decodeBlock(input: Uint8Array, blockStart: number, checkType: nu
     if (input[index] !== 0) throw corrupt('xz', 'block header padding is not zero', { offset: index, field: 'Header Padding' });
   }
 
+  // 3.1.4: a block that declares more output than the cap allows is refused before it is decoded.
+  if (declaredUncompressed !== undefined && declaredUncompressed > meter.remainingBytes) throw limitExceeded('xz', meter.maxOutputBytes, blockStart);
   const windowBytes = Math.max(MIN_WINDOW_BYTES, Math.min(dictionaryBytes, meter.remainingBytes, declaredUncompressed ?? Number.POSITIVE_INFINITY));
   const decoder = new LzmaDecoder(windowBytes);
   const bcj = x86StartOffset === undefined ? undefined : new BcjX86Decoder(x86StartOffset);
