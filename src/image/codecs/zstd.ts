@@ -1,20 +1,23 @@
 import { Decompress } from 'fzstd';
-import { ZSTDDecoder } from 'zstddec';
+import { ZSTDDecoder } from 'zstddec/stream';
 import { ParseError } from '../../errors.js';
 import type { StreamDecoder } from './codec.js';
-import { corrupt, limitExceeded, truncated, type OutputMeter } from './output-meter.js';
+import { corrupt, limitExceeded, OutputMeter, truncated } from './output-meter.js';
 
 /**
  * Zstandard (CONFIG_KERNEL_ZSTD: `zstd -22 --ultra`, scripts/Makefile.lib cmd_zstd22).
  *
  * Two libraries, for two reasons. zstddec runs the reference libzstd (WASM): fast (a 50 MB
- * kernel in ~0.2 s) and it verifies the content checksum, but it decodes a frame in one call
- * into a buffer of the size we give it, and reports failure only as an empty result. fzstd
- * (pure JavaScript) streams and says what went wrong, but without a declared content size it
- * shifts its whole window per block, which for the kernel's 128 MiB window costs ~25x more time.
- * So each frame goes to libzstd with the remaining output allowance as its buffer; only when
- * that fails (or the allowance is beyond what its 32-bit heap can hold) does fzstd decode it,
- * to name the error or to stream the output.
+ * kernel in ~0.2 s) and it verifies the content checksum. We use its streaming build
+ * (ZSTD_decompressStream): output leaves in pieces of a block (128 KiB), so memory is the
+ * frame's window and one piece, whatever the frame expands to. (Its one-call decode needs an
+ * output buffer of the whole frame's size inside the WASM heap, which never shrinks: without a
+ * declared size that meant a buffer of the whole cap, written full by a bomb before it failed,
+ * then copied out.) The streaming build reports no errors: a bad block leaves its input where it
+ * was, and a stalled stream is how we see one (stepLibzstd). fzstd (pure JavaScript) then
+ * decodes the frame again, to say what went wrong; when libzstd is out of use (below), it
+ * decodes the frames itself, slower: without a declared content size it shifts its whole window
+ * per block, which for the kernel's 128 MiB window costs ~25x more time.
  *
  * Before a frame reaches either, we walk its structure ourselves (RFC 8878, 3.1.1): the header,
  * every block header and the checksum must lie inside the input, the window must be one a real
@@ -34,13 +37,25 @@ const MAX_WINDOW_BYTES = 1 << 27;
 const MAX_BLOCK_BYTES = 128 * 1024;
 /** Input handed to fzstd at a time, so output leaves in pieces. */
 const PUSH_BYTES = 64 * 1024;
-/** Largest buffer handed to libzstd: zstddec's WASM heap is 32-bit and its malloc result is
- * unchecked (a 2 GiB request returns garbage), so above this only fzstd is used. */
-const LIBZSTD_MAX_OUTPUT_BYTES = 1 << 30;
-/** Pieces the one-call result is handed out in. */
-const OUTPUT_SLICE_BYTES = 1 << 20;
+/**
+ * Input handed to libzstd at a time. Once the cap is passed (or the consumer stops reading) we
+ * hand it no more and let it run out the piece it has, because only a stream that ends frees
+ * its context inside the WASM heap; small pieces bound that last run: a 4-byte RLE block
+ * expands to at most 128 KiB, so 4 KiB of input to at most 128 MiB of discarded output.
+ */
+const LIBZSTD_PIECE_BYTES = 4096;
+/**
+ * WASM heap given up to streams libzstd stopped on (a bad block): their context and window are
+ * never freed, as zstddec's stream frees them only at the end. Past this much, libzstd is left
+ * alone for the rest of the process and fzstd decodes every frame: the heap is 32-bit and its
+ * malloc result unchecked, so it must not be allowed to run out.
+ */
+const LIBZSTD_ABANDONED_BYTES_LIMIT = 512 * 1024 * 1024;
+/** What one abandoned stream holds besides its window: ZSTD_DCtx, its input and block buffers. */
+const LIBZSTD_STREAM_OVERHEAD_BYTES = 512 * 1024;
 
 let libzstd: Promise<ZSTDDecoder> | undefined;
+let libzstdAbandonedBytes = 0;
 function loadLibzstd(): Promise<ZSTDDecoder> {
   libzstd ??= (async () => {
     const decoder = new ZSTDDecoder();
@@ -53,6 +68,7 @@ function loadLibzstd(): Promise<ZSTDDecoder> {
 interface FrameExtent {
   end: number;
   isSkippable: boolean;
+  windowBytes: number;
 }
 
 export const decodeZstd: StreamDecoder = async function* (input, meter) {
@@ -65,8 +81,8 @@ export const decodeZstd: StreamDecoder = async function* (input, meter) {
       if (frames === 0) throw corrupt('zstd', 'no Zstandard frame magic', { offset, field: 'Magic_Number' });
       break;
     }
-    const extent = walkFrame(input, offset, meter.remainingBytes);
-    if (!extent.isSkippable) yield* decodeFrame(input.subarray(offset, extent.end), offset, meter);
+    const extent = walkFrame(input, offset, meter);
+    if (!extent.isSkippable) yield* decodeFrame(input.subarray(offset, extent.end), offset, extent.windowBytes, meter);
     offset = extent.end;
     frames++;
   }
@@ -74,24 +90,93 @@ export const decodeZstd: StreamDecoder = async function* (input, meter) {
   return offset;
 };
 
-async function* decodeFrame(frame: Uint8Array, frameOffset: number, meter: OutputMeter): AsyncGenerator<Uint8Array, void, void> {
-  const allowance = meter.remainingBytes;
-  if (allowance > LIBZSTD_MAX_OUTPUT_BYTES) {
+async function* decodeFrame(frame: Uint8Array, frameOffset: number, windowBytes: number, meter: OutputMeter): AsyncGenerator<Uint8Array, void, void> {
+  if (libzstdAbandonedBytes > LIBZSTD_ABANDONED_BYTES_LIMIT) {
     yield* decodeFrameWithFzstd(frame, frameOffset, meter);
     return;
   }
-  if (allowance > 0) {
-    const output = (await loadLibzstd()).decode(frame, allowance);
-    if (output.length > 0) {
-      meter.produce(output.length, frameOffset + frame.length);
-      for (let start = 0; start < output.length; start += OUTPUT_SLICE_BYTES) yield output.subarray(start, start + OUTPUT_SLICE_BYTES);
-      return;
+  const allowance = meter.remainingBytes;
+  const stream = new LibzstdStream(await loadLibzstd(), frame);
+  try {
+    for (;;) {
+      const chunk = stream.next();
+      if (chunk === undefined) break;
+      meter.produce(chunk.length, frameOffset + stream.fedBytes);
+      yield chunk;
     }
+  } finally {
+    // The cap was passed, the consumer stopped, or the stream failed: let it end, to free it.
+    stream.close(windowBytes);
   }
-  // libzstd refused the frame (or it is empty): fzstd decodes it to say why, counting but not
-  // keeping the output. If fzstd finds nothing wrong, what libzstd refused is its own check.
-  for await (const chunk of decodeFrameWithFzstd(frame, frameOffset, meter)) {
+  if (stream.failure === undefined) return;
+  // libzstd stopped on the frame: fzstd decodes it to say why, counting (within the same
+  // allowance) but not keeping the output. If fzstd finds nothing wrong, what libzstd refused is
+  // its own check.
+  for await (const chunk of decodeFrameWithFzstd(frame, frameOffset, new OutputMeter('zstd', allowance))) {
     if (chunk.length > 0) throw corrupt('zstd', 'frame fails libzstd\'s checks (content checksum or block limits)', { offset: frameOffset });
+  }
+  throw corrupt('zstd', 'frame fails libzstd\'s checks (content checksum or block limits)', { offset: frameOffset }, stream.failure);
+}
+
+/**
+ * One frame through zstddec's ZSTD_decompressStream, fed LIBZSTD_PIECE_BYTES at a time. Its
+ * generator loops on a piece until the piece is consumed, yielding what each call produced; a
+ * call that produced nothing has consumed its whole piece, so a second empty result without a
+ * new piece being asked for is a call that failed, and would fail again for ever.
+ */
+class LibzstdStream {
+  /** Bytes of the frame handed to libzstd so far. */
+  fedBytes = 0;
+  /** Why the stream stopped early, when it did. */
+  failure: unknown;
+  private readonly outputs: Generator<Uint8Array>;
+  private isFeeding = true;
+  private isDone = false;
+  private piecesAtLastEmpty = -1;
+  private pieces = 0;
+
+  constructor(decoder: ZSTDDecoder, frame: Uint8Array) {
+    const feed = (function* (this: LibzstdStream): Generator<Uint8Array> {
+      for (let start = 0; start < frame.length && this.isFeeding; start += LIBZSTD_PIECE_BYTES) {
+        this.fedBytes = Math.min(frame.length, start + LIBZSTD_PIECE_BYTES);
+        this.pieces++;
+        yield frame.subarray(start, this.fedBytes);
+      }
+    }).call(this);
+    this.outputs = decoder.decodeStreaming(feed);
+  }
+
+  /** The next non-empty piece of output, or undefined at the end (or on failure). */
+  next(): Uint8Array | undefined {
+    while (!this.isDone) {
+      let step: IteratorResult<Uint8Array>;
+      try {
+        step = this.outputs.next();
+      } catch (error) {
+        // "Incomplete stream": the frame's blocks ended before its last one said so.
+        this.isDone = true;
+        if (this.isFeeding) this.failure = error;
+        return undefined;
+      }
+      if (step.done) {
+        this.isDone = true;
+        return undefined;
+      }
+      if (step.value.length > 0) return step.value;
+      if (this.piecesAtLastEmpty === this.pieces) {
+        this.failure = new Error('ZSTD_decompressStream made no progress');
+        return undefined;
+      }
+      this.piecesAtLastEmpty = this.pieces;
+    }
+    return undefined;
+  }
+
+  /** Runs out the piece libzstd has, discarding its output, so that the stream frees itself. */
+  close(windowBytes: number): void {
+    this.isFeeding = false;
+    while (this.failure === undefined && this.next() !== undefined);
+    if (!this.isDone) libzstdAbandonedBytes += windowBytes + LIBZSTD_STREAM_OVERHEAD_BYTES;
   }
 }
 
@@ -117,7 +202,7 @@ async function* decodeFrameWithFzstd(frame: Uint8Array, frameOffset: number, met
 }
 
 /** Checks one frame's layout without decoding it; returns where it ends. */
-function walkFrame(input: Uint8Array, start: number, remainingBytes: number): FrameExtent {
+function walkFrame(input: Uint8Array, start: number, meter: OutputMeter): FrameExtent {
   const need = (offset: number, length: number, field: string): void => {
     if (offset + length > input.length) throw truncated('zstd', `${field} needs ${length} bytes at ${offset}, the input has ${input.length}`, { offset, field });
   };
@@ -126,7 +211,7 @@ function walkFrame(input: Uint8Array, start: number, remainingBytes: number): Fr
     need(start + 4, 4, 'Frame_Size');
     const end = start + 8 + readU32(input, start + 4);
     need(start + 8, end - start - 8, 'skippable frame data');
-    return { end, isSkippable: true };
+    return { end, isSkippable: true, windowBytes: 0 };
   }
   need(start + 4, 1, 'Frame_Header_Descriptor');
   const descriptor = input[start + 4]!;
@@ -156,7 +241,7 @@ function walkFrame(input: Uint8Array, start: number, remainingBytes: number): Fr
   for (let index = 0; index < contentSizeBytes; index++) contentSize += input[offset + index]! * 2 ** (8 * index);
   if (contentSizeBytes === 2) contentSize += 256;
   offset += contentSizeBytes;
-  if (contentSizeBytes > 0 && contentSize > remainingBytes) throw limitExceeded('zstd', remainingBytes, start);
+  if (contentSizeBytes > 0 && contentSize > meter.remainingBytes) throw limitExceeded('zstd', meter.maxOutputBytes, start);
   if (isSingleSegment) windowBytes = contentSize;
   if (windowBytes > MAX_WINDOW_BYTES) {
     throw corrupt('zstd', `window of ${windowBytes} bytes is larger than decoders accept (${MAX_WINDOW_BYTES})`, { offset: start + 5, field: 'Window_Descriptor' });
@@ -179,7 +264,7 @@ function walkFrame(input: Uint8Array, start: number, remainingBytes: number): Fr
     need(offset, 4, 'Content_Checksum');
     offset += 4;
   }
-  return { end: offset, isSkippable: false };
+  return { end: offset, isSkippable: false, windowBytes };
 }
 
 function readU32(input: Uint8Array, offset: number): number {
