@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
+import { globalFlags, splitCommandWord } from './args.js';
 import { exitCodeFor, ExitCode } from './exit-codes.js';
 import { errorToJson, formatErrorText, writeJson, type CommandOutput } from './output.js';
 
@@ -12,6 +13,8 @@ export interface Command {
   readonly usage: string;
   /** The command reads --help itself (one with subcommands shows the subcommand's usage). */
   readonly ownsHelp?: boolean;
+  /** The `command` of its JSON output, when it is more than the word (`crash save`). */
+  nameFor?(args: readonly string[]): string;
   run(args: string[], output: CommandOutput): Promise<number>;
 }
 
@@ -38,23 +41,29 @@ function version(): string {
 }
 
 export async function main(argv: string[], output: Omit<CommandOutput, 'json'>): Promise<number> {
-  const json = argv.includes('--json');
-  const args = argv.filter((arg) => arg !== '--json');
+  // --json and --help count where a command's own parse will see them as flags (src/cli/args.ts);
+  // they are left in its arguments, which it parses with them.
+  const { json, help } = globalFlags(argv);
   const commandOutput: CommandOutput = { json, out: output.out, err: output.err };
-  const [name, ...rest] = args;
+  const { word: name, rest } = splitCommandWord(argv);
+  let commandName: string | null = name ?? null;
   try {
-    if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    if (name === undefined || name === 'help') {
+      if (name === undefined && !help) throw new UsageError(`No command given.\n${overview()}`);
       output.out(overview());
-      return name === undefined ? ExitCode.USAGE : ExitCode.OK;
+      return ExitCode.OK;
     }
     if (name === '--version' || name === '-V') {
-      output.out(`${version()}\n`);
+      commandName = 'version';
+      if (json) writeJson(commandOutput, { ok: true, command: 'version', version: version() });
+      else output.out(`${version()}\n`);
       return ExitCode.OK;
     }
     const entry = COMMANDS[name];
     if (entry === undefined) throw new UsageError(`Unknown command '${name}'.\n${overview()}`);
     const { command } = await entry.load();
-    if (command.ownsHelp !== true && (rest.includes('--help') || rest.includes('-h'))) {
+    commandName = command.nameFor?.(rest) ?? name;
+    if (command.ownsHelp !== true && globalFlags(rest).help) {
       output.out(`${command.usage}\n`);
       return ExitCode.OK;
     }
@@ -69,9 +78,8 @@ export async function main(argv: string[], output: Omit<CommandOutput, 'json'>):
       throw error;
     }
   } catch (error) {
-    if (json) writeJson(commandOutput, { ok: false, command: name ?? null, error: errorToJson(error) });
+    if (json) writeJson(commandOutput, { ok: false, command: commandName, error: errorToJson(error) });
     else output.err(formatErrorText(error));
     return exitCodeFor(error);
   }
 }
-

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../args.js';
 import { UsageError } from '../../errors.js';
 import { DEFAULT_VMCORE_PATH, extractDmesg, type DmesgStyle } from '../../crash/index.js';
 import { ExitCode } from '../exit-codes.js';
@@ -12,7 +12,7 @@ kdump-compressed dump or a flattened one; no vmlinux needed.
   --style S   line layout: makedumpfile (--dump-dmesg, the default) or vmcore-dmesg`;
 
 async function run(args: string[], output: CommandOutput): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { style: { type: 'string' } } });
+  const { values, positionals } = parseCommandArgs(args, { style: { type: 'string' } });
   if (positionals.length > 1) throw new UsageError(`crash dmesg takes one VMCORE.\n${usage}`);
   if (values.style !== undefined && values.style !== 'makedumpfile' && values.style !== 'vmcore-dmesg') throw new UsageError(`--style is makedumpfile or vmcore-dmesg, not '${values.style}'.`);
   const path = positionals[0] ?? DEFAULT_VMCORE_PATH;

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../args.js';
 import { UsageError } from '../../errors.js';
 import { buildCaptureInitrd, type CaptureInitrdOptions } from '../../crash/arm/capture-initrd/build.js';
 import { DEFAULT_SAVE_ARGUMENTS, type CaptureAction } from '../../crash/arm/capture-initrd/init-script.js';
@@ -37,29 +37,25 @@ kexec-ts crash load --initrd OUT
 const ACTIONS: readonly CaptureAction[] = ['reboot', 'poweroff', 'shell'];
 
 async function run(args: string[], output: CommandOutput): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      'dump-device': { type: 'string' },
-      'dump-fstype': { type: 'string' },
-      'dump-options': { type: 'string' },
-      'dump-dir': { type: 'string' },
-      'save-args': { type: 'string' },
-      module: { type: 'string', multiple: true },
-      'kernel-release': { type: 'string' },
-      'modules-dir': { type: 'string' },
-      'pre-hook': { type: 'string', multiple: true },
-      'post-hook': { type: 'string', multiple: true },
-      include: { type: 'string', multiple: true },
-      'on-failure': { type: 'string' },
-      'final-action': { type: 'string' },
-      'device-timeout': { type: 'string' },
-      busybox: { type: 'string' },
-      node: { type: 'string' },
-      'no-compress': { type: 'boolean' },
-      force: { type: 'boolean' },
-    },
+  const { values, positionals } = parseCommandArgs(args, {
+    'dump-device': { type: 'string' },
+    'dump-fstype': { type: 'string' },
+    'dump-options': { type: 'string' },
+    'dump-dir': { type: 'string' },
+    'save-args': { type: 'string' },
+    module: { type: 'string', multiple: true },
+    'kernel-release': { type: 'string' },
+    'modules-dir': { type: 'string' },
+    'pre-hook': { type: 'string', multiple: true },
+    'post-hook': { type: 'string', multiple: true },
+    include: { type: 'string', multiple: true },
+    'on-failure': { type: 'string' },
+    'final-action': { type: 'string' },
+    'device-timeout': { type: 'string' },
+    busybox: { type: 'string' },
+    node: { type: 'string' },
+    'no-compress': { type: 'boolean' },
+    force: { type: 'boolean' },
   });
   if (positionals.length !== 1) throw new UsageError(`crash initrd takes one OUT file.\n${usage}`);
   const action = (name: string, value: string | undefined): CaptureAction | undefined => {

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../args.js';
 import { UsageError } from '../../errors.js';
 import { armCaptureKernel } from '../../crash/arm/arm.js';
 import { formatSize } from '../../crash/arm/memory-size.js';
@@ -20,7 +20,7 @@ ${PLAN_OPTIONS_USAGE}
   --ignore-fit              load even when the check says the capture would fail`;
 
 async function run(args: string[], output: CommandOutput): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...PLAN_OPTIONS, 'ignore-fit': { type: 'boolean' } } });
+  const { values, positionals } = parseCommandArgs(args, { ...PLAN_OPTIONS, 'ignore-fit': { type: 'boolean' } });
   if (positionals.length > 0) throw new UsageError(`crash load takes no arguments (give the kernel with --kernel).\n${usage}`);
   const { plan, load } = await armCaptureKernel({
     ...planOptionsFrom(values),

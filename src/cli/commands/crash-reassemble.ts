@@ -1,5 +1,5 @@
+import { parseCommandArgs } from '../args.js';
 import { createReadStream } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { openSequentialInput } from '../../input-file.js';
 import { UsageError } from '../../errors.js';
 import { reassembleFlattened } from '../../crash/index.js';
@@ -15,7 +15,7 @@ stands for, like makedumpfile -R. IN '-' reads it from stdin (the other end of a
   --force   overwrite OUT`;
 
 async function run(args: string[], output: CommandOutput): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { force: { type: 'boolean' } } });
+  const { values, positionals } = parseCommandArgs(args, { force: { type: 'boolean' } });
   if (positionals.length !== 2) throw new UsageError(`crash reassemble takes IN and OUT.\n${usage}`);
   const [input, out] = positionals as [string, string];
   if (input !== '-') requireVmcore(input);

@@ -1,6 +1,6 @@
+import { parseCommandArgs } from '../args.js';
 import { appendFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { isKexecError, UsageError } from '../../errors.js';
 import { COMPRESSIONS, DEFAULT_VMCORE_PATH, dmesgPathFor, makeOutputDirectory, refuseExisting, writeCompleteFile, describeUnapplied, extractDmesg, openVmcore, saveDump, type Compression, type DumpFormat, type SaveResult } from '../../crash/index.js';
 import { formatSize } from '../../crash/arm/memory-size.js';
@@ -38,18 +38,14 @@ says so; the dump is still written. With --dir, the output also goes to ${SAVE_L
 async function run(args: string[], commandOutput: CommandOutput): Promise<number> {
   let output = commandOutput;
   let logOnly: ((text: string) => void) | undefined;
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      vmcore: { type: 'string' },
-      format: { type: 'string' },
-      compress: { type: 'string' },
-      'dump-level': { type: 'string', short: 'd' },
-      force: { type: 'boolean' },
-      'no-dmesg': { type: 'boolean' },
-      dir: { type: 'string' },
-    },
+  const { values, positionals } = parseCommandArgs(args, {
+    vmcore: { type: 'string' },
+    format: { type: 'string' },
+    compress: { type: 'string' },
+    'dump-level': { type: 'string', short: 'd' },
+    force: { type: 'boolean' },
+    'no-dmesg': { type: 'boolean' },
+    dir: { type: 'string' },
   });
   if (values.dir !== undefined ? positionals.length !== 0 : positionals.length !== 1) throw new UsageError(`crash save takes one OUT file, or --dir DIR.\n${usage}`);
   const format = choice('format', values.format, FORMATS) ?? 'kdump';

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../args.js';
 import { UsageError } from '../../errors.js';
 import { crashStatus, type CrashStatus } from '../../crash/arm/arm.js';
 import { ExitCode } from '../exit-codes.js';
@@ -15,7 +15,7 @@ Changes nothing; the /proc/iomem ranges and RAM size need root.
 ${PLAN_OPTIONS_USAGE}`;
 
 async function run(args: string[], output: CommandOutput): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: PLAN_OPTIONS });
+  const { values, positionals } = parseCommandArgs(args, PLAN_OPTIONS);
   if (positionals.length > 0) throw new UsageError(`crash status takes no arguments.\n${usage}`);
   const status = await crashStatus(planOptionsFrom(values));
   if (output.json) {

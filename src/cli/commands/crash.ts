@@ -1,3 +1,4 @@
+import { globalFlags, splitCommandWord, withoutHelp } from '../args.js';
 import { UsageError } from '../../errors.js';
 import type { Command } from '../cli.js';
 import type { CommandOutput } from '../output.js';
@@ -33,10 +34,10 @@ function overview(): string {
 }
 
 async function run(args: string[], output: CommandOutput): Promise<number> {
-  const wantsHelp = args.includes('--help') || args.includes('-h');
-  const words = args.filter((arg) => arg !== '--help' && arg !== '-h');
+  const wantsHelp = globalFlags(args).help;
+  const { word, rest: others } = splitCommandWord(withoutHelp(args));
   // `crash --help`, `crash load --help` and `crash help load` all show help.
-  const [name, ...rest] = wantsHelp ? ['help', ...words] : words;
+  const [name, ...rest] = wantsHelp ? ['help', ...(word === undefined ? [] : [word]), ...others.filter((arg) => arg !== '--json')] : word === undefined ? others : [word, ...others];
   if (name === 'help') {
     const entry = rest[0] === undefined ? undefined : SUBCOMMANDS[rest[0]];
     if (rest[0] !== undefined && entry === undefined) throw new UsageError(`Unknown crash subcommand '${rest[0]}'.\n${overview()}`);
@@ -56,4 +57,10 @@ async function run(args: string[], output: CommandOutput): Promise<number> {
   }
 }
 
-export const command: Command = { usage: overview(), run, ownsHelp: true };
+/** `crash SUBCOMMAND` as the JSON output's `command` names it, on success and failure alike. */
+function nameFor(args: readonly string[]): string {
+  const { word } = splitCommandWord(args);
+  return word !== undefined && word in SUBCOMMANDS ? `crash ${word}` : 'crash';
+}
+
+export const command: Command = { usage: overview(), run, ownsHelp: true, nameFor };

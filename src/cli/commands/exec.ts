@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../args.js';
 import { exec } from '../../handoff/handoff.js';
 import { ExitCode } from '../exit-codes.js';
 import { writeJson, type CommandOutput } from '../output.js';
@@ -9,7 +9,7 @@ Hands off to the loaded kernel. Under systemd this goes through 'systemctl kexec
 stop cleanly; --force syncs filesystems and reboots into the new kernel at once, like 'kexec -e'.`;
 
 async function run(args: string[], output: CommandOutput): Promise<number> {
-  const { values } = parseArgs({ args, options: { force: { type: 'boolean' } } });
+  const { values } = parseCommandArgs(args, { force: { type: 'boolean' } }, false);
   const outcome = exec({ force: values.force === true });
   // Only the orderly path returns: the direct one ends in the new kernel.
   if (output.json) writeJson(output, { ok: true, command: 'exec', ...outcome });

@@ -1,3 +1,4 @@
+import { parseCommandArgs } from '../args.js';
 import { readFileSync } from 'node:fs';
 import { readWholeInputFile } from '../../input-file.js';
 import { basename, dirname, join } from 'node:path';
@@ -7,7 +8,6 @@ import { readMachineFacts, type MachineFacts } from '../../handoff/machine-facts
 import { decompress } from '../../image/codecs/index.js';
 import { parseElf } from '../../image/elf/parse.js';
 import { extractEmbeddedConfig } from '../../image/ikconfig.js';
-import { parseArgs } from 'node:util';
 import { ErrorCode, ParseError, UsageError, ValidationError } from '../../errors.js';
 import { preflightKernel } from '../../handoff/preflight.js';
 import { planKernel } from '../../handoff/plan-kernel.js';
@@ -28,7 +28,7 @@ matters, and whether this machine's kexec_file_load would take it: "loadable her
   --arch A   judge loadability for arch A instead of this machine's`;
 
 async function run(args: string[], output: CommandOutput): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { arch: { type: 'string' } } });
+  const { values, positionals } = parseCommandArgs(args, { arch: { type: 'string' } });
   if (positionals.length !== 1) throw new UsageError(`inspect takes one FILE.\n${usage}`);
   const arch = (values.arch ?? kernelArchOf(process.arch)) as KernelArch | undefined;
   if (values.arch !== undefined && !ARCHES.includes(values.arch as KernelArch)) throw new UsageError(`--arch must be one of ${ARCHES.join(', ')}.`);

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../args.js';
 import { readMachineBootEntries, type ResolvedBootEntry } from '../../bootcfg/resolve.js';
 import { isoBootEntries, type IsoBootEntry } from '../../bootcfg/iso9660/boot-entries.js';
 import { locateIsoFile, withIsoFile } from '../../bootcfg/iso9660/file-source.js';
@@ -49,7 +49,7 @@ export function listedEntries(root: string, esp: string | undefined, iso?: strin
 }
 
 async function run(args: string[], output: CommandOutput): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { root: { type: 'string' }, esp: { type: 'string' }, iso: { type: 'string' } } });
+  const { values, positionals } = parseCommandArgs(args, { root: { type: 'string' }, esp: { type: 'string' }, iso: { type: 'string' } });
   if (positionals.length > 0) throw new UsageError(`list takes no arguments.\n${usage}`);
   const listed = listedEntries(values.root ?? '/', values.esp, values.iso);
   if (output.json) {

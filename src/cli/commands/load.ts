@@ -1,5 +1,5 @@
+import { parseCommandArgs } from '../args.js';
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { UsageError } from '../../errors.js';
 import { reusableCmdline } from '../../handoff/cmdline.js';
 import { load } from '../../handoff/handoff.js';
@@ -24,18 +24,14 @@ A Unified Kernel Image is unpacked: its .linux is loaded, its .ucode and .initrd
 --reuse-cmdline is given.`;
 
 async function run(args: string[], output: CommandOutput): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      initrd: { type: 'string', multiple: true },
-      append: { type: 'string' },
-      'reuse-cmdline': { type: 'boolean' },
-      crash: { type: 'boolean' },
-      'no-preflight': { type: 'boolean' },
-      'uki-profile': { type: 'string' },
-      'kernel-debug': { type: 'boolean' },
-    },
+  const { values, positionals } = parseCommandArgs(args, {
+    initrd: { type: 'string', multiple: true },
+    append: { type: 'string' },
+    'reuse-cmdline': { type: 'boolean' },
+    crash: { type: 'boolean' },
+    'no-preflight': { type: 'boolean' },
+    'uki-profile': { type: 'string' },
+    'kernel-debug': { type: 'boolean' },
   });
   if (positionals.length !== 1) throw new UsageError(`load takes one KERNEL file, got ${positionals.length}.\n${usage}`);
   // Without --append or --reuse-cmdline the image's own command line is used (a UKI's); an

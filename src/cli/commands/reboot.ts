@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../args.js';
 import { selectBootEntry } from '../../bootcfg/select.js';
 import { ErrorCode, KexecError, UsageError } from '../../errors.js';
 import { exec } from '../../handoff/handoff.js';
@@ -22,17 +22,13 @@ machine (services stop cleanly), otherwise after syncing filesystems.
                kernel and initrd are read from the image, no mount needed`;
 
 async function run(args: string[], output: CommandOutput): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      'dry-run': { type: 'boolean' },
-      append: { type: 'string' },
-      force: { type: 'boolean' },
-      root: { type: 'string' },
-      esp: { type: 'string' },
-      iso: { type: 'string' },
-    },
+  const { values, positionals } = parseCommandArgs(args, {
+    'dry-run': { type: 'boolean' },
+    append: { type: 'string' },
+    force: { type: 'boolean' },
+    root: { type: 'string' },
+    esp: { type: 'string' },
+    iso: { type: 'string' },
   });
   if (positionals.length > 1) throw new UsageError(`reboot takes at most one ENTRY.\n${usage}`);
   const dryRun = values['dry-run'] === true;

@@ -1,3 +1,4 @@
+import { parseCommandArgs } from '../args.js';
 import { status, type KexecStatus } from '../../handoff/status.js';
 import { ExitCode } from '../exit-codes.js';
 import { writeJson, type CommandOutput } from '../output.js';
@@ -7,7 +8,9 @@ const usage = `Usage: kexec-ts status [--json]
 Says whether this machine can kexec, and if not, why: architecture, kernel config,
 kexec_load_disabled, lockdown, CAP_SYS_BOOT, what is loaded, crash reservation. Needs no root.`;
 
-async function run(_args: string[], output: CommandOutput): Promise<number> {
+async function run(args: string[], output: CommandOutput): Promise<number> {
+  // No options and no operands: a typo is an error, not a silent status.
+  parseCommandArgs(args, {}, false);
   const report = status();
   if (output.json) writeJson(output, { ok: true, command: 'status', status: report });
   else output.out(formatStatus(report));

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../args.js';
 import { unload } from '../../handoff/handoff.js';
 import { ExitCode } from '../exit-codes.js';
 import { writeJson, type CommandOutput } from '../output.js';
@@ -8,7 +8,7 @@ const usage = `Usage: kexec-ts unload [--crash] [--json]
 Unloads the loaded kernel (with --crash: the crash kernel). Succeeds when nothing is loaded.`;
 
 async function run(args: string[], output: CommandOutput): Promise<number> {
-  const { values } = parseArgs({ args, options: { crash: { type: 'boolean' } } });
+  const { values } = parseCommandArgs(args, { crash: { type: 'boolean' } }, false);
   const crash = values.crash === true;
   unload({ crash });
   if (output.json) writeJson(output, { ok: true, command: 'unload', crash });
