@@ -41,6 +41,8 @@ export const ErrorCode = {
   ORDERLY_HANDOFF_FAILED: 'ORDERLY_HANDOFF_FAILED',
   // Platform.
   UNSUPPORTED_PLATFORM: 'UNSUPPORTED_PLATFORM',
+  /** The running kernel cannot kexec at all (no CONFIG_KEXEC_FILE, kexec_load_disabled, no loads left): found by a dry run. */
+  MACHINE_CANNOT_KEXEC: 'MACHINE_CANNOT_KEXEC',
   // Parsers (image, bootcfg, crash readers): bytes or text that are not what they claim.
   FORMAT_TRUNCATED: 'FORMAT_TRUNCATED',
   FORMAT_INVALID: 'FORMAT_INVALID',

@@ -10,7 +10,7 @@ export const ExitCode = {
   INPUT_REJECTED: 3,
   /** The kernel refused the call; the message says why. */
   KERNEL_REFUSED: 4,
-  /** Not Linux, or an architecture without a syscall table. */
+  /** Not Linux, an architecture without a syscall table, or a kernel that cannot kexec (a dry run says so). */
   UNSUPPORTED: 5,
   /** exec with no kernel loaded. */
   NOTHING_LOADED: 6,
@@ -29,6 +29,7 @@ export function exitCodeFor(error: unknown): ExitCode {
     if (error.code === ErrorCode.NOTHING_LOADED) return ExitCode.NOTHING_LOADED;
     if (error.code === ErrorCode.ORDERLY_HANDOFF_FAILED) return ExitCode.HANDOFF_FAILED;
     if (error.code === ErrorCode.SYSCALL_FAILED) return ExitCode.KERNEL_REFUSED;
+    if (error.code === ErrorCode.MACHINE_CANNOT_KEXEC) return ExitCode.UNSUPPORTED;
     return ExitCode.INPUT_REJECTED;
   }
   return ExitCode.INTERNAL_ERROR;

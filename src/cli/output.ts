@@ -11,10 +11,13 @@ export interface CommandOutput {
  * undefined becomes null so every documented key is always present; a 64-bit field (bigint)
  * becomes a number when exact, else a decimal string; bytes are not dumped, only their length.
  */
-function jsonValue(_key: string, member: unknown): unknown {
+function jsonValue(this: Record<string, unknown>, key: string, member: unknown): unknown {
+  // JSON.stringify calls a Buffer's toJSON before the replacer sees it (an array of every byte:
+  // gigabytes of text for a UKI's sections); the holder still has the bytes themselves.
+  const raw = this[key];
+  if (raw instanceof Uint8Array) return { sizeBytes: raw.length };
   if (member === undefined) return null;
   if (typeof member === 'bigint') return member <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(member) : member.toString();
-  if (member instanceof Uint8Array) return { sizeBytes: member.length };
   return member;
 }
 

@@ -3,6 +3,7 @@ import { openIso, type Iso } from '../bootcfg/iso9660/iso.js';
 import { openIsoFile, type IsoFileSource } from '../bootcfg/iso9660/file-source.js';
 import { join } from 'node:path';
 import { ErrorCode, ValidationError } from '../errors.js';
+import { assessStatus } from './status.js';
 import type { AddonFile } from '../image/uki/index.js';
 import type { ProgressListener } from '../image/codecs/index.js';
 import { LIMITS } from '../limits.js';
@@ -66,6 +67,11 @@ export interface LoadResult {
   readonly flags: number;
   /** True when nothing was loaded (LoadOptions.dryRun). */
   readonly dryRun: boolean;
+  /**
+   * A dry run's finding that this machine cannot kexec at all, whatever the files (no
+   * CONFIG_KEXEC_FILE, kexec_load_disabled, no loads left), as `status` words it; empty otherwise.
+   */
+  readonly machineBlockers: readonly string[];
   /** What kexec-ts did to the image before loading it (unpacking a UKI, ...), for the user. */
   readonly notes: readonly string[];
   /** What the kernel logged during the successful call (often nothing). */
@@ -128,6 +134,7 @@ export async function load(options: LoadOptions, env: HandoffEnvironment = hostE
     const flags = (crash ? KEXEC_FILE_ON_CRASH : 0) | (initrd === undefined ? KEXEC_FILE_NO_INITRAMFS : 0) | (options.kernelDebug === true ? debugFlag(env, notes) : 0);
     const call: FailedCall = { operation: crash ? 'crash-load' : 'load', kernelPath: options.kernel, ...(initrd !== undefined ? { initrdPath: initrd.path } : {}) };
     const dryRun = options.dryRun === true;
+    const machineBlockers = dryRun && !crash ? whyKexecCannotRunHere(env) : [];
     let durationMs = 0;
     const kernelLog = dryRun ? [] : callWithKernelLog(env, call, () => {
       const started = performance.now();
@@ -136,7 +143,7 @@ export async function load(options: LoadOptions, env: HandoffEnvironment = hostE
       durationMs = performance.now() - started;
     });
     const checksummedBytes = kernel.sizeBytes + (initrd?.sizeBytes ?? 0) + Buffer.byteLength(cmdline) + 1;
-    return { kernel: { ...describe(kernel), path: options.kernel }, initrd: initrd === undefined ? undefined : describe(initrd), cmdline, crash, flags, dryRun, notes, kernelLog, durationMs, checksummedBytes };
+    return { kernel: { ...describe(kernel), path: options.kernel }, initrd: initrd === undefined ? undefined : describe(initrd), cmdline, crash, flags, dryRun, machineBlockers, notes, kernelLog, durationMs, checksummedBytes };
   } finally {
     for (const image of toClose) closeImage(image);
     for (const close of closers) close();
@@ -188,6 +195,14 @@ function memfdFromIso(iso: Iso, path: string, role: 'kernel' | 'initrd', syscall
     closeSync(fd);
     throw error;
   }
+}
+
+/**
+ * A dry run checks the machine too: its files passing is no promise where the kernel cannot
+ * kexec at all. Privilege is left out (a dry run as a user tells what root would get).
+ */
+function whyKexecCannotRunHere(env: HandoffEnvironment): readonly string[] {
+  return assessStatus({ ...env.readFacts(), hasCapSysBoot: true }).blockers;
 }
 
 function planFor(kernelFile: OpenedImage, options: LoadOptions, env: HandoffEnvironment): Promise<KernelPlan> {

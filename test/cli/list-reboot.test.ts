@@ -6,7 +6,16 @@ import { join } from 'node:path';
 import { main } from '../../src/cli/cli.js';
 import { ExitCode } from '../../src/cli/exit-codes.js';
 import { bootcfgCache } from '../bootcfg/fixtures.js';
+import { assessStatus } from '../../src/handoff/status.js';
+import { readMachineFacts } from '../../src/handoff/machine-facts.js';
 import { FIXTURES, readFixture } from '../image/image-fixtures.js';
+
+/**
+ * How a dry run ends on this machine: 0 where it can kexec, UNSUPPORTED where its kernel cannot
+ * (a build machine without CONFIG_KEXEC_FILE): the files are checked and shown either way.
+ */
+const DRY_RUN_BLOCKERS = assessStatus({ ...readMachineFacts(), hasCapSysBoot: true }).blockers;
+const DRY_RUN_EXIT = DRY_RUN_BLOCKERS.length === 0 ? ExitCode.OK : ExitCode.UNSUPPORTED;
 
 async function run(...argv: string[]) {
   let out = '';
@@ -36,9 +45,15 @@ test('reboot --dry-run loads nothing and shows the default entry with every chec
   const cache = bootcfgCache(t);
   if (!cache || process.arch !== 'x64') return;
   const dry = await run('reboot', '--dry-run', '--root', cache.blsRoot, '--json');
-  assert.equal(dry.exitCode, ExitCode.OK, dry.err || dry.out);
+  assert.equal(dry.exitCode, DRY_RUN_EXIT, dry.err || dry.out);
   const json = JSON.parse(dry.out) as Record<string, any>;
   assert.equal(json.dryRun, true);
+  assert.equal(json.ok, DRY_RUN_EXIT === ExitCode.OK);
+  // Where the kernel cannot kexec, the dry run says so, in status's words, instead of "All checks passed".
+  if (DRY_RUN_EXIT !== ExitCode.OK) {
+    assert.equal(json.error.code, 'MACHINE_CANNOT_KEXEC');
+    assert.ok(DRY_RUN_BLOCKERS.every((blocker) => (json.error.message as string).includes(blocker)), json.error.message);
+  }
   // The BLS entry with "+0" tries left is bad and sorts last; the other one is the default.
   assert.doesNotMatch(json.entry.id, /\+0/);
   assert.match(json.kernel.path, /\/linux$/);
@@ -61,7 +76,9 @@ test('an ESP with a real UKI in EFI/Linux: list shows it as a Type #2 entry and 
   const ukiEntry = (listed.entries as Array<Record<string, any>>).find((entry) => entry.origin === 'uki');
   assert.equal(ukiEntry?.title, 'Debian GNU/Linux 12 (bookworm)');
   const dry = await run('reboot', '--dry-run', '--root', root, 'debian-6.1.efi');
-  assert.equal(dry.exitCode, ExitCode.OK, dry.err);
+  assert.equal(dry.exitCode, DRY_RUN_EXIT, dry.err);
+  assert.match(dry.out, DRY_RUN_EXIT === ExitCode.OK ? /All checks passed/ : /The files check out/);
+  if (DRY_RUN_EXIT !== ExitCode.OK) assert.match(dry.err, /kexec is not possible on this machine/);
   assert.match(dry.out, /Would reboot into: Debian GNU\/Linux 12 \(bookworm\)/);
   assert.match(dry.out, /note +unpacked the Unified Kernel Image/);
   assert.match(dry.out, /cmdline +console=ttyS0 panic=-1 kexec_ts\.fixture=uki/);

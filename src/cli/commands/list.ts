@@ -56,12 +56,24 @@ async function run(args: string[], output: CommandOutput): Promise<number> {
     writeJson(output, { ok: true, command: 'list', loader: listed.loader, configFile: listed.configFile, entries: listed.entries, warnings: listed.warnings });
     return ExitCode.OK;
   }
+  output.err(formatWarnings(listed.warnings));
   if (listed.entries.length === 0) {
-    output.out(`No boot entries found under ${values.root ?? '/'} (no GRUB, BLS or syslinux configuration, no kernels in /boot, no UKIs on the ESP).\n`);
+    output.out(
+      listed.configFile !== undefined
+        ? `No boot entries in ${listed.configFile}${listed.warnings.length > 0 ? ` (${listed.warnings.length} warning${listed.warnings.length === 1 ? '' : 's'} above)` : ''}, and no UKIs on the ESP.\n`
+        : `No boot entries found under ${values.root ?? '/'} (no GRUB, BLS or syslinux configuration, no kernels in /boot, no UKIs on the ESP).\n`,
+    );
     return ExitCode.OK;
   }
   output.out(`${formatEntries(listed.entries)}\n(from ${listed.configFile ?? listed.loader}${listed.entries.some((entry) => entry.origin === 'uki') ? ' and the ESP' : ''}${values.iso !== undefined ? ` and ${values.iso}` : ''})\n`);
   return ExitCode.OK;
+}
+
+/** Warnings met reading the configuration, for people: the first few, and how many more. */
+export function formatWarnings(warnings: readonly string[], shown = 5): string {
+  if (warnings.length === 0) return '';
+  const more = warnings.length - shown;
+  return `${warnings.slice(0, shown).map((warning) => `warning: ${warning}\n`).join('')}${more > 0 ? `warning: ... and ${more} more (--json lists them all)\n` : ''}`;
 }
 
 /** One block per entry: index, default mark, title, then what would be loaded, or why it cannot be. */

@@ -4,8 +4,8 @@ import { ErrorCode, KexecError, UsageError } from '../../errors.js';
 import { exec } from '../../handoff/handoff.js';
 import { load } from '../../handoff/load.js';
 import { formatSize } from '../../crash/arm/memory-size.js';
-import { ExitCode } from '../exit-codes.js';
-import { writeJson, type CommandOutput } from '../output.js';
+import { exitCodeFor, ExitCode } from '../exit-codes.js';
+import { errorToJson, formatErrorText, writeJson, type CommandOutput } from '../output.js';
 import { progressOption } from '../progress.js';
 import { isoEntries, listedEntries, type ListedEntry } from './list.js';
 import type { Command } from '../cli.js';
@@ -61,14 +61,23 @@ async function run(args: string[], output: CommandOutput): Promise<number> {
     notes: result.notes,
   };
   if (dryRun) {
-    if (output.json) writeJson(output, { ok: true, command: 'reboot', dryRun: true, ...summary });
-    else output.out(`Would reboot into: ${entry.title}\n${describeLoad(result)}All checks passed; nothing was loaded (--dry-run).\n`);
-    return ExitCode.OK;
+    const cannot = result.machineBlockers.length === 0 ? undefined : machineCannotKexec(result.machineBlockers);
+    if (output.json) writeJson(output, { ok: cannot === undefined, command: 'reboot', dryRun: true, ...summary, ...(cannot !== undefined ? { error: errorToJson(cannot) } : {}) });
+    else output.out(`Would reboot into: ${entry.title}\n${describeLoad(result)}${cannot === undefined ? 'All checks passed' : 'The files check out'}; nothing was loaded (--dry-run).\n`);
+    if (cannot === undefined) return ExitCode.OK;
+    if (!output.json) output.err(formatErrorText(cannot));
+    return exitCodeFor(cannot);
   }
   if (!output.json) output.out(`Rebooting into: ${entry.title}\n${describeLoad(result)}`);
   const outcome = exec({ force: values.force === true });
   if (output.json) writeJson(output, { ok: true, command: 'reboot', dryRun: false, ...summary, via: outcome.via });
   return ExitCode.OK;
+}
+
+function machineCannotKexec(blockers: readonly string[]): KexecError {
+  return new KexecError(ErrorCode.MACHINE_CANNOT_KEXEC, `kexec is not possible on this machine: ${blockers.join('; ')}.`, {
+    remedy: '`kexec-ts status` shows each check.',
+  });
 }
 
 function describeLoad(result: Awaited<ReturnType<typeof load>>): string {
