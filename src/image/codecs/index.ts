@@ -19,7 +19,8 @@ import { decodeZstd } from './zstd.js';
  * Which library and why, per codec: gzip.ts (Node's zlib), bzip2.ts (seek-bzip), lzma.ts and
  * xz.ts (our LZMA decoder: no npm package handles the x86 BCJ filter on Node 20), lzop.ts +
  * lzo1x.ts (our LZO1X decoder: none maintained on npm), lz4-legacy.ts (our container, lz4-napi
- * for the blocks), zstd.ts (fzstd, behind our frame walker).
+ * for the blocks), zstd.ts (libzstd as WASM, from zstddec, behind our frame walker; fzstd names
+ * what libzstd refuses).
  */
 
 export { CODECS, type Codec } from './codec.js';

@@ -1,5 +1,6 @@
 import { Decompress } from 'fzstd';
-import { ZSTDDecoder } from 'zstddec/stream';
+import { ZSTDDecoder } from 'zstddec';
+import { ZSTDDecoder as ZSTDStreamDecoder } from 'zstddec/stream';
 import { ParseError } from '../../errors.js';
 import type { StreamDecoder } from './codec.js';
 import { corrupt, limitExceeded, OutputMeter, truncated } from './output-meter.js';
@@ -10,14 +11,14 @@ import { corrupt, limitExceeded, OutputMeter, truncated } from './output-meter.j
  * Two libraries, for two reasons. zstddec runs the reference libzstd (WASM): fast (a 50 MB
  * kernel in ~0.2 s) and it verifies the content checksum. We use its streaming build
  * (ZSTD_decompressStream): output leaves in pieces of a block (128 KiB), so memory is the
- * frame's window and one piece, whatever the frame expands to. (Its one-call decode needs an
- * output buffer of the whole frame's size inside the WASM heap, which never shrinks: without a
- * declared size that meant a buffer of the whole cap, written full by a bomb before it failed,
- * then copied out.) The streaming build reports no errors: a bad block leaves its input where it
- * was, and a stalled stream is how we see one (stepLibzstd). fzstd (pure JavaScript) then
- * decodes the frame again, to say what went wrong; when libzstd is out of use (below), it
- * decodes the frames itself, slower: without a declared content size it shifts its whole window
- * per block, which for the kernel's 128 MiB window costs ~25x more time.
+ * frame's window and one piece, whatever the frame expands to. (Its one-call build needs an
+ * output buffer of the whole frame inside the WASM heap, which never shrinks: without a declared
+ * size that was a buffer of the whole cap, written full by a bomb before it failed, then copied
+ * out.) The streaming build reports no errors: a bad block leaves its input where it was, and a
+ * stalled stream is how we see one (LibzstdStream). fzstd (pure JavaScript) then decodes the
+ * frame again, to say what went wrong. It does not lead because without a declared content size
+ * it shifts its whole window per block, which for the kernel's 128 MiB window costs ~25x more
+ * time, and it does not check the content checksum.
  *
  * Before a frame reaches either, we walk its structure ourselves (RFC 8878, 3.1.1): the header,
  * every block header and the checksum must lie inside the input, the window must be one a real
@@ -45,24 +46,38 @@ const PUSH_BYTES = 64 * 1024;
  */
 const LIBZSTD_PIECE_BYTES = 4096;
 /**
- * WASM heap given up to streams libzstd stopped on (a bad block): their context and window are
- * never freed, as zstddec's stream frees them only at the end. Past this much, libzstd is left
- * alone for the rest of the process and fzstd decodes every frame: the heap is 32-bit and its
- * malloc result unchecked, so it must not be allowed to run out.
+ * WASM heap given up to streams libzstd stopped on (a bad block, a wrong checksum): their
+ * context and window are never freed, as zstddec's stream frees them only at its end. Past this
+ * much (four bad frames with the kernel's 128 MiB window) the streaming build is left alone for
+ * the rest of the process and frames go to the one-call build (decodeFrameInOneCall): the heap
+ * is 32-bit and its malloc result unchecked, so it must not be allowed to run out.
  */
 const LIBZSTD_ABANDONED_BYTES_LIMIT = 512 * 1024 * 1024;
 /** What one abandoned stream holds besides its window: ZSTD_DCtx, its input and block buffers. */
 const LIBZSTD_STREAM_OVERHEAD_BYTES = 512 * 1024;
 
-let libzstd: Promise<ZSTDDecoder> | undefined;
+/** Largest buffer handed to the one-call build: its WASM heap is 32-bit and its malloc result is
+ * unchecked (a 2 GiB request returns garbage). */
+const LIBZSTD_ONE_CALL_MAX_OUTPUT_BYTES = 1 << 30;
+
+let libzstd: Promise<ZSTDStreamDecoder> | undefined;
+let libzstdOneCall: Promise<ZSTDDecoder> | undefined;
 let libzstdAbandonedBytes = 0;
-function loadLibzstd(): Promise<ZSTDDecoder> {
+function loadLibzstd(): Promise<ZSTDStreamDecoder> {
   libzstd ??= (async () => {
-    const decoder = new ZSTDDecoder();
+    const decoder = new ZSTDStreamDecoder();
     await decoder.init();
     return decoder;
   })();
   return libzstd;
+}
+function loadLibzstdOneCall(): Promise<ZSTDDecoder> {
+  libzstdOneCall ??= (async () => {
+    const decoder = new ZSTDDecoder();
+    await decoder.init();
+    return decoder;
+  })();
+  return libzstdOneCall;
 }
 
 interface FrameExtent {
@@ -91,11 +106,11 @@ export const decodeZstd: StreamDecoder = async function* (input, meter) {
 };
 
 async function* decodeFrame(frame: Uint8Array, frameOffset: number, windowBytes: number, meter: OutputMeter): AsyncGenerator<Uint8Array, void, void> {
+  const allowance = meter.remainingBytes;
   if (libzstdAbandonedBytes > LIBZSTD_ABANDONED_BYTES_LIMIT) {
-    yield* decodeFrameWithFzstd(frame, frameOffset, meter);
+    yield* decodeFrameInOneCall(frame, frameOffset, meter);
     return;
   }
-  const allowance = meter.remainingBytes;
   const stream = new LibzstdStream(await loadLibzstd(), frame);
   try {
     for (;;) {
@@ -135,7 +150,7 @@ class LibzstdStream {
   private piecesAtLastEmpty = -1;
   private pieces = 0;
 
-  constructor(decoder: ZSTDDecoder, frame: Uint8Array) {
+  constructor(decoder: ZSTDStreamDecoder, frame: Uint8Array) {
     const feed = (function* (this: LibzstdStream): Generator<Uint8Array> {
       for (let start = 0; start < frame.length && this.isFeeding; start += LIBZSTD_PIECE_BYTES) {
         this.fedBytes = Math.min(frame.length, start + LIBZSTD_PIECE_BYTES);
@@ -177,6 +192,31 @@ class LibzstdStream {
     this.isFeeding = false;
     while (this.failure === undefined && this.next() !== undefined);
     if (!this.isDone) libzstdAbandonedBytes += windowBytes + LIBZSTD_STREAM_OVERHEAD_BYTES;
+  }
+}
+
+/**
+ * The fallback once libzstd's streaming heap has given up too much: zstddec's one-call build,
+ * a separate WASM instance that frees what it allocates, with the remaining allowance as its
+ * output buffer. Memory is that allowance (twice, with the copy out), as it was before frames
+ * were streamed; beyond what its 32-bit heap can hold, fzstd decodes the frame unchecked.
+ */
+async function* decodeFrameInOneCall(frame: Uint8Array, frameOffset: number, meter: OutputMeter): AsyncGenerator<Uint8Array, void, void> {
+  const allowance = meter.remainingBytes;
+  if (allowance > LIBZSTD_ONE_CALL_MAX_OUTPUT_BYTES) {
+    yield* decodeFrameWithFzstd(frame, frameOffset, meter);
+    return;
+  }
+  if (allowance > 0) {
+    const output = (await loadLibzstdOneCall()).decode(frame, allowance);
+    if (output.length > 0) {
+      meter.produce(output.length, frameOffset + frame.length);
+      for (let start = 0; start < output.length; start += MAX_BLOCK_BYTES) yield output.subarray(start, start + MAX_BLOCK_BYTES);
+      return;
+    }
+  }
+  for await (const chunk of decodeFrameWithFzstd(frame, frameOffset, meter)) {
+    if (chunk.length > 0) throw corrupt('zstd', 'frame fails libzstd\'s checks (content checksum or block limits)', { offset: frameOffset });
   }
 }
 
