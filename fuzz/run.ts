@@ -6,7 +6,9 @@
  * failing input is saved, minimised, in <cache>/fuzz/findings/<target>/<sha256>.bin with a
  * .json saying what it did; a hang is caught by a watchdog that ends the stuck worker.
  *
- *   node dist/fuzz/run.js [--target a,b] [--inputs N] [--workers N] [--seed N] [--minutes M] [--list]
+ *   node dist/fuzz/run.js [--target a,b] [--inputs N] [--workers N] [--seed N] [--minutes M]
+ *   node dist/fuzz/run.js --list      the targets
+ *   node dist/fuzz/run.js --report    the saved progress as a Markdown table (for fuzz/RESULTS.md)
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -28,6 +30,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
     minutes: { type: 'string' },
     list: { type: 'boolean', default: false },
+    report: { type: 'boolean', default: false },
   },
 });
 
@@ -88,6 +91,18 @@ function saveState(state: State): void {
 }
 
 const state = loadState();
+
+if (values.report) {
+  console.log('| target | inputs | distinct failures | failing inputs | worker time |');
+  console.log('| --- | ---: | ---: | ---: | ---: |');
+  for (const target of TARGETS) {
+    const entry = state.targets[target.name];
+    if (entry === undefined) continue;
+    const failing = Object.values(entry.failures).reduce((sum, count) => sum + count, 0);
+    console.log(`| ${target.name} | ${entry.done.toLocaleString('en-US')} | ${Object.keys(entry.failures).length} | ${failing} | ${(entry.timeMs / 1000).toFixed(0)} s |`);
+  }
+  process.exit(0);
+}
 
 /** Per target: the next index to hand out, chunks handed out and not back, and chunks back beyond `done`. */
 interface Progress {
