@@ -20,7 +20,8 @@ import { CODECS, type Codec } from '../../src/image/codecs/index.js';
 //   zstd   bomb 289 / >128 (failed) -> 128 / 0 MiB;   256 MiB kept: 782 -> 258 MiB
 //   gzip, xz, lzo, lz4: bomb 128-146 / 29-44 -> 161-174 / 32-42 MiB;   kept: 505-529 -> 289-300 MiB
 //   bzip2  bomb 135 / 132 -> 182 / 127 MiB (a block at a time);   kept: 519 -> 391 MiB
-//   lzma   bomb 63 / 34 -> 47 / 36 MiB;   kept: 285 -> 63 MiB (below the output: zero pages)
+//   lzma   bomb 63 / 34 -> 47 / 36 MiB;   kept: 285 -> 63 MiB (less than the output itself, before
+//   and after: not explained yet)
 // A bomb kept whole now costs up to ~45 MiB more than before: the old code kept each chunk as
 // part of the output, the new copies it and drops it, and V8 frees dropped chunks late. That lag
 // is bounded (V8 collects every ~64 MiB of external memory), where the doubling it replaces grew
