@@ -79,7 +79,11 @@ export function parseVmcoreinfo(text: string): Vmcoreinfo {
   let kernelOffset: bigint | undefined;
   let crashTime: number | undefined;
 
-  const lines = text.replace(/\0+$/, '').split('\n');
+  // The NUL padding stripped by a scan from the end: the regex /\0+$/ retries at every NUL of a
+  // run that is not at the end, quadratic in a note of NULs with one other byte last.
+  let end = text.length;
+  while (end > 0 && text.charCodeAt(end - 1) === 0) end--;
+  const lines = text.slice(0, end).split('\n');
   lines.forEach((raw, index) => {
     const lineNumber = index + 1;
     const line = raw.replace(/\0/g, '').trim();
