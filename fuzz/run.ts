@@ -45,6 +45,8 @@ const RUN_SEED = Number(values.seed) >>> 0;
 const DEADLINE = values.minutes === undefined ? Infinity : Date.now() + Number(values.minutes) * 60_000;
 /** A worker silent on one input this long past the budget is stuck: it is ended and the input kept. */
 const HANG_AFTER_MS = INPUT_TIME_BUDGET_MS + 8000;
+/** Slow inputs saved per target (each may be its own cause; the count goes on). */
+const MAX_SLOW_FINDINGS = 20;
 /** Each chunk should take about this long: short enough to save often, long enough to be cheap. */
 const CHUNK_TARGET_MS = 2000;
 
@@ -175,9 +177,11 @@ function describeOutcome(outcome: Outcome): string {
 
 function recordFailure(targetName: string, failure: Pick<WorkerFailure, 'index' | 'signature' | 'outcome' | 'bytes' | 'originalBytes'>): void {
   const entry = state.targets[targetName]!;
-  const first = entry.failures[failure.signature] === undefined;
-  entry.failures[failure.signature] = (entry.failures[failure.signature] ?? 0) + 1;
-  if (!first) return;
+  const count = (entry.failures[failure.signature] ?? 0) + 1;
+  entry.failures[failure.signature] = count;
+  // One file per distinct exception; slow inputs share one signature but rarely one cause, so
+  // the first few of them are all kept.
+  if (count > (failure.signature === 'slow' ? MAX_SLOW_FINDINGS : 1)) return;
   const file = saveFinding(targetName, failure);
   entry.findings.push(file);
   console.log(`FAILURE ${targetName} #${failure.index}: ${describeOutcome(failure.outcome)}\n  ${failure.signature}\n  saved ${path.join(findingsDir, file)} (${failure.bytes.length} bytes)`);
