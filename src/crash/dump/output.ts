@@ -67,15 +67,16 @@ export async function openDumpTarget(destination: DumpDestination, options: { fo
 
 async function fileTarget(finalPath: string, force: boolean, what = 'dump'): Promise<DumpTarget> {
   const incompletePath = `${finalPath}${INCOMPLETE_SUFFIX}`;
-  if (!force) {
-    try {
-      await fs.lstat(finalPath);
-      throw new DumpExistsError(finalPath);
-    } catch (error) {
-      if (error instanceof DumpExistsError) throw error;
-      if (errnoName(error) !== 'ENOENT') throw outputPathError(finalPath, what, error);
-    }
+  let existing: Awaited<ReturnType<typeof fs.lstat>> | undefined;
+  try {
+    existing = await fs.lstat(finalPath);
+  } catch (error) {
+    if (errnoName(error) !== 'ENOENT') throw outputPathError(finalPath, what, error);
   }
+  // A directory under the final name would take the whole dump and then refuse the rename: even
+  // --force cannot put a file there, so it is refused before a byte is written.
+  if (existing?.isDirectory() === true) throw outputPathError(finalPath, what, { code: 'EISDIR' });
+  if (existing !== undefined && !force) throw new DumpExistsError(finalPath);
   let handle: fs.FileHandle;
   try {
     handle = await fs.open(incompletePath, 'w', 0o600);
