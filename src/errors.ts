@@ -136,6 +136,8 @@ export class ParseError extends KexecError {
   readonly format: string;
   readonly offset: number | undefined;
   readonly field: string | undefined;
+  /** What was wrong, without the format and the location the message adds. */
+  readonly detail: string;
 
   constructor(
     code: ParseErrorCode,
@@ -152,6 +154,21 @@ export class ParseError extends KexecError {
     this.format = format;
     this.offset = where.offset;
     this.field = where.field;
+    this.detail = message;
+  }
+
+  /**
+   * The same error for bytes that lie at `baseOffset` in `container` (a payload inside a file):
+   * its offset becomes the container's, and the message says where the inner bytes start.
+   */
+  within(container: string, baseOffset: number): ParseError {
+    return new ParseError(
+      this.code as ParseErrorCode,
+      this.format,
+      `${this.detail} (in ${container}, whose ${this.format} data starts at offset ${baseOffset})`,
+      { ...(this.offset !== undefined ? { offset: baseOffset + this.offset } : {}), ...(this.field !== undefined ? { field: this.field } : {}) },
+      { cause: this, ...(this.remedy !== undefined ? { remedy: this.remedy } : {}) },
+    );
   }
 }
 

@@ -75,6 +75,7 @@ export async function planKernel(bytes: Uint8Array, path: string, options: PlanO
     if (compressed === undefined) break;
     const output = await decompress(compressed.codec, compressed.payload, {
       maxOutputBytes: LIMITS.kernelPayloadBytes,
+      within: { container: current.path, offset: compressed.offset },
       ...(options.onProgress !== undefined ? { onProgress: options.onProgress } : {}),
     });
     notes.push(`decompressed ${compressed.what} (${compressed.codec}, ${compressed.payload.length} -> ${output.length} bytes) into memory`);
@@ -92,12 +93,13 @@ export async function planKernel(bytes: Uint8Array, path: string, options: PlanO
 }
 
 /** The compressed bytes inside `image`, if it is only a wrapper around another image. */
-function compressedPayload(image: InspectedImage | ParseError, bytes: Uint8Array): { codec: Codec; payload: Uint8Array; what: string } | undefined {
+function compressedPayload(image: InspectedImage | ParseError, bytes: Uint8Array): { codec: Codec; payload: Uint8Array; offset: number; what: string } | undefined {
   if (image instanceof ParseError) return undefined;
-  if (image.format === 'compressed') return { codec: image.codec, payload: bytes, what: 'the image' };
+  if (image.format === 'compressed') return { codec: image.codec, payload: bytes, offset: 0, what: 'the image' };
   if (image.format === 'zboot') {
     const codec = zbootCodec(image.zboot.compressionType);
-    return { codec, payload: bytes.subarray(image.zboot.payloadOffset, image.zboot.payloadOffset + image.zboot.payloadSize), what: 'the EFI zboot payload' };
+    const offset = image.zboot.payloadOffset;
+    return { codec, payload: bytes.subarray(offset, offset + image.zboot.payloadSize), offset, what: 'the EFI zboot payload' };
   }
   return undefined;
 }

@@ -181,6 +181,7 @@ async function inspectPayload(image: InspectedImage | ParseError, kernel: Uint8A
     compressedBytes = payload.length;
     decompressed = await decompress(payload.codec, kernel.subarray(payload.offset, payload.offset + payload.length), {
       maxOutputBytes: LIMITS.kernelPayloadBytes,
+      within: { container: `the bzImage's payload`, offset: payload.offset },
       ...(onProgress !== undefined ? { onProgress } : {}),
     });
   } else if (image.format !== 'arm64-image' && image.format !== 'riscv-image') {

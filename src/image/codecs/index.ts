@@ -33,6 +33,8 @@ export interface DecompressOptions {
   /** Called as output is produced: compressed bytes consumed so far (as far as the codec can
    * tell) and bytes produced. */
   onProgress?: ProgressListener;
+  /** Where the input lies (a payload inside a file): an error's offset is then the file's, not the payload's. */
+  within?: { readonly container: string; readonly offset: number };
 }
 
 const DECODERS: Record<Codec, StreamDecoder> = {
@@ -110,9 +112,14 @@ export async function* decompressStream(codec: Codec, input: Uint8Array, options
  */
 export async function decompress(codec: Codec, input: Uint8Array, options: DecompressOptions): Promise<Uint8Array> {
   let output: OutputBuffer | undefined;
-  for await (const chunk of decompressStream(codec, input, options)) {
-    output ??= new OutputBuffer(options.maxOutputBytes);
-    output.append(chunk);
+  try {
+    for await (const chunk of decompressStream(codec, input, options)) {
+      output ??= new OutputBuffer(options.maxOutputBytes);
+      output.append(chunk);
+    }
+  } catch (error) {
+    if (error instanceof ParseError && options.within !== undefined) throw error.within(options.within.container, options.within.offset);
+    throw error;
   }
   return output?.finish() ?? new Uint8Array(0);
 }
