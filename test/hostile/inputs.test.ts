@@ -71,6 +71,8 @@ interface Reader {
 
 const READERS: Reader[] = [
   { command: 'inspect', args: (path) => ['inspect', path], huge: 'INPUT_TOO_LARGE' },
+  // Every one of these inputs is refused before the syscall, so the host's kernel is never asked.
+  { command: 'load', args: (path) => ['load', path, '--append', ''], huge: 'INPUT_TOO_LARGE' },
   { command: 'crash status --kernel', args: (path) => ['crash', 'status', '--kernel', path], errorAt: 'planError', huge: 'INPUT_TOO_LARGE' },
   { command: 'crash dmesg', args: (path) => ['crash', 'dmesg', path], huge: 'FORMAT_UNRECOGNIZED', instead: { 'a missing file': 'VMCORE_NOT_FOUND' } },
   { command: 'crash save --vmcore', args: (path) => ['crash', 'save', '--vmcore', path, join(out, 'dump')], huge: 'FORMAT_UNRECOGNIZED', instead: { 'a missing file': 'VMCORE_NOT_FOUND' } },
@@ -123,4 +125,25 @@ test('crash reassemble takes a FIFO (a flattened dump is made for pipes) and ref
   writer.kill('SIGKILL');
   assertRefused(run, { exitCode: ExitCode.INPUT_REJECTED, code: /^FORMAT_/ }, 'reassemble of garbage from a FIFO');
   assert.deepEqual(readdirSync(out), [], 'nothing left behind');
+});
+
+test('list and reboot --dry-run --root never reach outside the root: a BLS entry climbing with .. and a symlink to an absolute path', () => {
+  const root = join(dir, 'escaping-root');
+  mkdirSync(join(root, 'boot/loader/entries'), { recursive: true });
+  writeFileSync(join(root, 'boot/loader/entries/climb.conf'), 'title Climb\nlinux /../../../../../../etc/hostname\noptions quiet\n');
+  symlinkSync('/etc/hostname', join(root, 'boot/vmlinuz-6.1.0-99-amd64'));
+  writeFileSync(join(root, 'boot/loader/entries/link.conf'), 'title Link\nlinux /vmlinuz-6.1.0-99-amd64\noptions quiet\n');
+  const listed = runCli(['list', '--root', root, '--json']);
+  assert.equal(listed.status, ExitCode.OK, listed.stderr);
+  const entries = (JSON.parse(listed.stdout) as { entries: Array<{ title: string; kernelFile?: string | null; unbootableReason?: { message: string } | null }> }).entries;
+  assert.equal(entries.length, 2, listed.stdout);
+  for (const entry of entries) {
+    // Neither kernel exists inside the root: both entries say so rather than point at the host's /etc.
+    assert.ok(entry.kernelFile === null || entry.kernelFile === undefined || entry.kernelFile.startsWith(`${root}/`), `${entry.title}: ${entry.kernelFile}`);
+    assert.match(entry.unbootableReason?.message ?? '', /not found .* under /, entry.title);
+  }
+  const dry = runCli(['reboot', '--dry-run', '--root', root, 'Climb', '--json']);
+  assert.equal(dry.signal, null);
+  assert.notEqual(dry.status, ExitCode.OK, dry.stdout);
+  assert.doesNotMatch(dry.stdout, /"path": "\/etc\/hostname"/);
 });
