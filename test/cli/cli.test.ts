@@ -2,15 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { main } from '../../src/cli/cli.js';
+import { runMain } from './run-main.js';
 import { ExitCode } from '../../src/cli/exit-codes.js';
 
-async function run(...argv: string[]) {
-  let out = '';
-  let err = '';
-  const exitCode = await main(argv, { out: (text) => void (out += text), err: (text) => void (err += text) });
-  return { exitCode, out, err };
-}
+const run = runMain;
 
 test('status --json has the documented keys, with null for what could not be read', async () => {
   const { exitCode, out } = await run('status', '--json');

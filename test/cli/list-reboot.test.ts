@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../src/cli/cli.js';
+import { runMain } from './run-main.js';
 import { ExitCode } from '../../src/cli/exit-codes.js';
 import { bootcfgCache } from '../bootcfg/fixtures.js';
 import { assessStatus } from '../../src/handoff/status.js';
@@ -17,12 +17,7 @@ import { FIXTURES, readFixture } from '../image/image-fixtures.js';
 const DRY_RUN_BLOCKERS = assessStatus({ ...readMachineFacts(), hasCapSysBoot: true }).blockers;
 const DRY_RUN_EXIT = DRY_RUN_BLOCKERS.length === 0 ? ExitCode.OK : ExitCode.UNSUPPORTED;
 
-async function run(...argv: string[]) {
-  let out = '';
-  let err = '';
-  const exitCode = await main(argv, { out: (text) => void (out += text), err: (text) => void (err += text) });
-  return { exitCode, out, err };
-}
+const run = runMain;
 
 test('list on a root whose grub.cfg grub-mkconfig wrote: every entry, the saved default marked', async (t) => {
   const cache = bootcfgCache(t);

@@ -1,17 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { main } from '../../src/cli/cli.js';
+import { runMain } from '../cli/run-main.js';
 import { ExitCode } from '../../src/cli/exit-codes.js';
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { scratchDir, vmcoreFixture } from './vmcore-fixtures.js';
 
-async function run(...argv: string[]) {
-  let out = '';
-  let err = '';
-  const exitCode = await main(argv, { out: (text) => void (out += text), err: (text) => void (err += text) });
-  return { exitCode, out, err };
-}
+const run = runMain;
 
 test('crash alone, crash help and crash help SUBCOMMAND: the overview, then each subcommand\'s options', async () => {
   const bare = await run('crash');

@@ -4,16 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../../src/cli/cli.js';
+import { runMain } from '../cli/run-main.js';
 import { ExitCode } from '../../src/cli/exit-codes.js';
 import { scratchDir, vmcoreFixture } from './vmcore-fixtures.js';
 
-async function run(...argv: string[]) {
-  let out = '';
-  let err = '';
-  const exitCode = await main(argv, { out: (text) => void (out += text), err: (text) => void (err += text) });
-  return { exitCode, out, err };
-}
+const run = runMain;
 
 function onlyDatedDirectory(root: string): string {
   const entries = readdirSync(root);

@@ -4,16 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { main } from '../../src/cli/cli.js';
+import { runMain } from '../cli/run-main.js';
 import { ExitCode } from '../../src/cli/exit-codes.js';
 import { writeJson } from '../../src/cli/output.js';
 
-async function run(...argv: string[]) {
-  let out = '';
-  let err = '';
-  const exitCode = await main(argv, { out: (text) => void (out += text), err: (text) => void (err += text) });
-  return { exitCode, out, err };
-}
+const run = runMain;
 
 test('status refuses an option or an operand it does not take', async () => {
   for (const args of [['status', '--bogus'], ['status', 'extra']]) {
