@@ -5,7 +5,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -113,4 +113,17 @@ test('crash save to a pipe whose reader is gone: DUMP_WRITE_FAILED (EPIPE) with 
   assert.match(piped.stderr, /EPIPE/, piped.stderr);
   assert.match(piped.stderr, /error code +DUMP_WRITE_FAILED/, piped.stderr);
   assert.match(piped.stderr, /other end of the pipe went away/, piped.stderr);
+});
+
+test('crash reassemble of a truncated flattened dump: FORMAT_TRUNCATED, and no partial file left behind', (t) => {
+  const vmcore = fixture(t);
+  if (vmcore === undefined) return;
+  const target = join(dir, 'truncated');
+  mkdirSync(target);
+  const flat = join(target, 'vmcore.flat');
+  const saved = runCli(['crash', 'save', '--vmcore', vmcore, '--format', 'flat', '--no-dmesg', flat, '--json']);
+  assert.equal(saved.status, ExitCode.OK, saved.stderr);
+  truncateSync(flat, Math.floor(statSync(flat).size / 2));
+  assertRefused(runCli(['crash', 'reassemble', flat, join(target, 'vmcore'), '--json']), { exitCode: ExitCode.INPUT_REJECTED, code: 'FORMAT_TRUNCATED' }, 'reassemble of half a flattened dump');
+  assert.deepEqual(readdirSync(target), ['vmcore.flat']);
 });
