@@ -74,6 +74,12 @@ export interface BootEntry {
   /** Every initrd, in load order: the kernel receives them concatenated. */
   initrds: string[];
   cmdline: string;
+  /**
+   * Where `cmdline` came from when no configuration wrote it (a /boot with kernels and no loader
+   * config): this boot's /proc/cmdline, or nowhere (another system's tree: `cmdline` is '' and
+   * booting it as it is would start a kernel with no root=). Absent when a config wrote it.
+   */
+  cmdlineOrigin?: 'this-boot' | 'unknown';
   devicetree?: string;
   source: SourceLocation;
   isDefault: boolean;

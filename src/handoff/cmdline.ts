@@ -81,3 +81,31 @@ export function splitCmdline(cmdline: string): string[] {
   if (current !== '') parameters.push(current);
   return parameters;
 }
+
+/** What a boot entry says of its command line, as far as choosing one needs. */
+export interface EntryCmdline {
+  readonly title: string;
+  readonly origin: string;
+  readonly cmdline: string;
+  readonly cmdlineOrigin?: 'this-boot' | 'unknown';
+}
+
+/**
+ * The command line to boot `entry` with: its own, or this boot's (`reused`, from
+ * reusableCmdline) in its place, then `append`. Undefined for a UKI given neither: its own
+ * is inside it. An entry whose command line is unknown is never booted with an empty one:
+ * without `append` or `reused` it is refused, saying where one can come from.
+ */
+export function cmdlineForEntry(entry: EntryCmdline, extra: { append?: string | undefined; reused?: string | undefined }): string | undefined {
+  const known = entry.cmdlineOrigin !== 'unknown';
+  const base = extra.reused ?? (entry.origin === 'uki' || !known ? undefined : entry.cmdline);
+  if (base === undefined && extra.append === undefined) {
+    if (entry.origin === 'uki') return undefined;
+    throw new ValidationError(
+      ErrorCode.CMDLINE_MISSING,
+      `The command line of '${entry.title}' is not known: its /boot has kernels but no boot loader configuration, and it is not this system's, so this boot's command line is no guide.`,
+      { remedy: "Give the command line that system boots with (--append 'root=UUID=... ro'), or boot with this boot's (--reuse-cmdline)." },
+    );
+  }
+  return [base ?? '', extra.append ?? ''].filter((part) => part !== '').join(' ');
+}

@@ -36,7 +36,7 @@ test('kernels pair with their initrds (Debian, dracut, SUSE names), newest first
     ['5.14.21-150500-default', ['/boot/initrd-5.14.21-150500-default']],
     ['5.10.0-32-amd64', []],
   ]);
-  assert.ok(config.entries.every((e) => e.cmdline === 'root=UUID=abc ro quiet' && e.origin === 'distro'));
+  assert.ok(config.entries.every((e) => e.cmdline === 'root=UUID=abc ro quiet' && e.origin === 'distro' && e.cmdlineOrigin === 'this-boot'));
   // No symlinks: the newest is the default; a kernel without an initrd is a warning, not an error.
   assert.equal(config.defaultId, 'vmlinuz-6.5.0-1.fc39.x86_64');
   assert.deepEqual(config.warnings.map((w) => w.code), ['FILE_NOT_FOUND']);
@@ -50,6 +50,8 @@ test('/vmlinuz names the default; a link to a kernel not in /boot becomes an ent
     symlinks: { '/vmlinuz': 'boot/vmlinuz-6.1.0-9-amd64', '/vmlinuz.old': '/boot/vmlinuz-5.10.0-1-amd64' },
   });
   assert.equal(config.defaultId, 'vmlinuz-6.1.0-9-amd64');
+  // Another system's /boot (no /proc/cmdline of its own): the command line is unknown, not empty.
+  assert.ok(config.entries.every((e) => e.cmdline === '' && e.cmdlineOrigin === 'unknown'));
   const old = config.entries.find((e) => e.id === '/vmlinuz.old');
   assert.equal(old?.kernel, '/vmlinuz.old');
   assert.deepEqual(old?.initrds, ['/initrd.img.old']);

@@ -109,3 +109,21 @@ test('list --iso and reboot --dry-run --iso read the netboot image in place and 
   assert.match(dry.kernel.realPath, /^memfd:kexec-ts-kernel \(\/debian-installer\/amd64\/linux in the ISO image\)/);
   assert.ok(dry.kernel.sizeBytes > 1_000_000);
 });
+
+test("another system's bare /boot: list says its command line is not known, reboot refuses without --append or --reuse-cmdline", async (t) => {
+  const kernel = readFixture(t, 'debianCloudAmd64Vmlinuz');
+  const initrd = readFixture(t, 'ukiInitrd');
+  if (!kernel || !initrd || process.arch !== 'x64') return;
+  const root = mkdtempSync(join(tmpdir(), 'kexec-ts-bare-boot-'));
+  mkdirSync(join(root, 'boot'));
+  copyFileSync(FIXTURES.debianCloudAmd64Vmlinuz(), join(root, 'boot/vmlinuz-6.1.0-99-cloud-amd64'));
+  copyFileSync(FIXTURES.ukiInitrd(), join(root, 'boot/initrd.img-6.1.0-99-cloud-amd64'));
+  const listed = await run('list', '--root', root);
+  assert.match(listed.out, /cmdline \(not known: .*--append or --reuse-cmdline\)/);
+  const refused = await run('reboot', '--dry-run', '--root', root, '--json');
+  assert.equal(refused.exitCode, ExitCode.INPUT_REJECTED, refused.out);
+  assert.equal(JSON.parse(refused.out).error.code, 'CMDLINE_MISSING');
+  const given = await run('reboot', '--dry-run', '--root', root, '--append', 'root=/dev/vda1 ro', '--json');
+  assert.equal(given.exitCode, DRY_RUN_EXIT, given.out);
+  assert.equal(JSON.parse(given.out).cmdline, 'root=/dev/vda1 ro');
+});

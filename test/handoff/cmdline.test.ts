@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CMDLINE_LIMITS, reusableCmdline, splitCmdline, validateCmdline } from '../../src/handoff/cmdline.js';
+import { CMDLINE_LIMITS, cmdlineForEntry, reusableCmdline, splitCmdline, validateCmdline } from '../../src/handoff/cmdline.js';
 import { ValidationError } from '../../src/errors.js';
 
 test('x86_64 takes 2016 bytes: cmdline_size 2047 minus 30 for elfcorehdr= minus the NUL', () => {
@@ -52,4 +52,20 @@ test('--reuse-cmdline drops BOOT_IMAGE= and initrd= and keeps the rest in order'
 test('splitting keeps quoted values with spaces together, as the kernel does', () => {
   assert.deepEqual(splitCmdline('a "b c" d="e f"  g'), ['a', '"b c"', 'd="e f"', 'g']);
   assert.equal(reusableCmdline('BOOT_IMAGE=/vmlinuz dyndbg="file kexec_file.c +p" quiet'), 'dyndbg="file kexec_file.c +p" quiet');
+});
+
+test('cmdlineForEntry: the entry\'s own, this boot\'s in its place, --append after; an unknown one is refused, never empty', () => {
+  const grub = { title: 'Debian', origin: 'grub', cmdline: 'root=UUID=abc ro quiet' };
+  assert.equal(cmdlineForEntry(grub, {}), 'root=UUID=abc ro quiet');
+  assert.equal(cmdlineForEntry(grub, { append: 'debug' }), 'root=UUID=abc ro quiet debug');
+  assert.equal(cmdlineForEntry(grub, { reused: 'root=/dev/vda1 ro', append: 'debug' }), 'root=/dev/vda1 ro debug');
+  const uki = { title: 'UKI', origin: 'uki', cmdline: '' };
+  assert.equal(cmdlineForEntry(uki, {}), undefined);
+  assert.equal(cmdlineForEntry(uki, { append: 'quiet' }), 'quiet');
+  const bare = { title: 'Linux 6.1.0-26-amd64', origin: 'distro', cmdline: '', cmdlineOrigin: 'unknown' as const };
+  assert.throws(() => cmdlineForEntry(bare, {}), (error: unknown) => error instanceof ValidationError && error.code === 'CMDLINE_MISSING' && /--reuse-cmdline/.test(error.remedy ?? ''));
+  assert.equal(cmdlineForEntry(bare, { append: 'root=/dev/sda2 ro' }), 'root=/dev/sda2 ro');
+  assert.equal(cmdlineForEntry(bare, { reused: 'root=/dev/vda1' }), 'root=/dev/vda1');
+  // This boot's own /boot: the command line came from /proc/cmdline and is used as it is.
+  assert.equal(cmdlineForEntry({ ...bare, cmdline: 'root=/dev/vda1 ro', cmdlineOrigin: 'this-boot' }, {}), 'root=/dev/vda1 ro');
 });

@@ -5,7 +5,8 @@
  * first by dpkg's version order; the `/vmlinuz` and `/vmlinuz.old` symlinks Debian's
  * linux-update-symlinks keeps (in / or in /boot) name the current and previous kernel, the
  * current one being the default. The command line is the running one (/proc/cmdline) minus
- * what the previous loader added. Pure: a listing in, entries out.
+ * what the previous loader added, for the running system's own /boot; for another tree it is
+ * unknown, and the entries say so (cmdlineOrigin). Pure: a listing in, entries out.
  */
 import { reusableCmdline } from '../../handoff/cmdline.js';
 import { BOOTCFG_LIMITS } from '../../limits.js';
@@ -45,6 +46,7 @@ export function distroBootEntries(listing: BootDirectoryListing): BootConfig {
   }
   const present = new Set(names);
   const cmdline = listing.procCmdline === undefined ? '' : reusableCmdline(listing.procCmdline);
+  const cmdlineOrigin = listing.procCmdline === undefined ? 'unknown' : 'this-boot';
 
   const kernels = names
     .map((name) => ({ name, version: KERNEL_NAME.exec(name)?.[1] }))
@@ -64,6 +66,7 @@ export function distroBootEntries(listing: BootDirectoryListing): BootConfig {
       kernel,
       initrds: initrd === undefined ? [] : [joinPath(listing.bootDir, initrd)],
       cmdline,
+      cmdlineOrigin,
       source: { file: kernel, line: 1 },
       isDefault: false,
       origin: 'distro',
@@ -88,6 +91,7 @@ export function distroBootEntries(listing: BootDirectoryListing): BootConfig {
           kernel: linkPath,
           initrds: initrdLink === undefined ? [] : [initrdLink],
           cmdline,
+          cmdlineOrigin,
           source: { file: linkPath, line: 1 },
           isDefault: false,
           origin: 'distro',

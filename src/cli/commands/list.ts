@@ -85,7 +85,15 @@ export function formatEntries(entries: readonly ListedEntry[]): string {
       const inImage = entry.iso !== undefined ? ` (in ${entry.iso.imageFile ?? 'the ISO image'})` : '';
       const lines = [head, `        kernel  ${entry.kernelFile ?? entry.kernel ?? '?'}${inImage}`];
       if (entry.initrdFiles.length > 0) lines.push(`        initrd  ${entry.initrdFiles.join(' + ')}`);
-      lines.push(`        cmdline ${entry.cmdline === '' ? (entry.origin === 'uki' ? '(the UKI\'s own)' : '(empty)') : entry.cmdline}`);
+      const cmdline =
+        entry.cmdlineOrigin === 'unknown'
+          ? "(not known: this /boot has no loader config and is not this system's; reboot needs --append or --reuse-cmdline)"
+          : entry.cmdline === ''
+            ? entry.origin === 'uki'
+              ? "(the UKI's own)"
+              : '(empty)'
+            : `${entry.cmdline}${entry.cmdlineOrigin === 'this-boot' ? "  (this boot's)" : ''}`;
+      lines.push(`        cmdline ${cmdline}`);
       return lines.join('\n');
     })
     .join('\n');

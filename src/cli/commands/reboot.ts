@@ -3,6 +3,8 @@ import { selectBootEntry } from '../../bootcfg/select.js';
 import { ErrorCode, KexecError, UsageError } from '../../errors.js';
 import { exec } from '../../handoff/handoff.js';
 import { load } from '../../handoff/load.js';
+import { cmdlineForEntry, reusableCmdline } from '../../handoff/cmdline.js';
+import { readFileSync } from 'node:fs';
 import { formatSize } from '../../crash/arm/memory-size.js';
 import { exitCodeFor, ExitCode } from '../exit-codes.js';
 import { errorToJson, formatErrorText, writeJson, type CommandOutput } from '../output.js';
@@ -10,13 +12,15 @@ import { progressOption } from '../progress.js';
 import { isoEntries, listedEntries, type ListedEntry } from './list.js';
 import type { Command } from '../cli.js';
 
-const usage = `Usage: kexec-ts reboot [ENTRY] [--dry-run] [--append S] [--force] [--root DIR] [--esp DIR] [--iso FILE] [--json]
+const usage = `Usage: kexec-ts reboot [ENTRY] [--dry-run] [--append S] [--reuse-cmdline] [--force] [--root DIR] [--esp DIR] [--iso FILE] [--json]
 Fast reboot into a boot entry without firmware or boot loader: the default one, or ENTRY (an id,
 a title, an index as 'kexec-ts list' shows it, or a glob). The entry's kernel, initrds and command
 line are loaded with every check, then the machine hands off: through systemd when it runs the
 machine (services stop cleanly), otherwise after syncing filesystems.
   --dry-run    check and show exactly what would be loaded; load nothing, reboot nothing
   --append S   add S to the entry's command line
+  --reuse-cmdline  boot with this boot's command line instead of the entry's (--append adds to it);
+               an entry whose command line is not known (another system's bare /boot) needs one of the two
   --force      hand off at once, without asking the init system (like kexec -e)
   --iso FILE   boot an entry of this ISO image's own menu (default: the image's default); its
                kernel and initrd are read from the image, no mount needed`;
@@ -25,6 +29,7 @@ async function run(args: string[], output: CommandOutput): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, {
     'dry-run': { type: 'boolean' },
     append: { type: 'string' },
+    'reuse-cmdline': { type: 'boolean' },
     force: { type: 'boolean' },
     root: { type: 'string' },
     esp: { type: 'string' },
@@ -41,9 +46,8 @@ async function run(args: string[], output: CommandOutput): Promise<number> {
     });
   }
   const kernel = entry.kernelFile!;
-  // A UKI's entry carries its own command line inside; everything else has it in the entry.
-  const baseCmdline = entry.origin === 'uki' ? undefined : entry.cmdline;
-  const cmdline = values.append === undefined ? baseCmdline : [baseCmdline ?? '', values.append].filter((part) => part !== '').join(' ');
+  const reused = values['reuse-cmdline'] === true ? reusableCmdline(readFileSync('/proc/cmdline', 'utf8')) : undefined;
+  const cmdline = cmdlineForEntry(entry, { append: values.append, reused });
   const result = await load({
     kernel,
     initrd: entry.initrdFiles,
