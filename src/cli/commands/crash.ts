@@ -34,13 +34,12 @@ function overview(): string {
 }
 
 async function run(args: string[], output: CommandOutput): Promise<number> {
-  const wantsHelp = globalFlags(args).help;
-  const { word, rest: others } = splitCommandWord(withoutHelp(args));
+  const { word: name, rest } = splitCommandWord(withoutHelp(args));
   // `crash --help`, `crash load --help` and `crash help load` all show help.
-  const [name, ...rest] = wantsHelp ? ['help', ...(word === undefined ? [] : [word]), ...others.filter((arg) => arg !== '--json')] : word === undefined ? others : [word, ...others];
-  if (name === 'help') {
-    const entry = rest[0] === undefined ? undefined : SUBCOMMANDS[rest[0]];
-    if (rest[0] !== undefined && entry === undefined) throw new UsageError(`Unknown crash subcommand '${rest[0]}'.\n${overview()}`);
+  if (globalFlags(args).help || name === 'help') {
+    const topic = name === 'help' ? splitCommandWord(rest).word : name;
+    const entry = topic === undefined ? undefined : SUBCOMMANDS[topic];
+    if (topic !== undefined && entry === undefined) throw new UsageError(`Unknown crash subcommand '${topic}'.\n${overview()}`);
     output.out(`${entry === undefined ? overview() : (await entry.load()).subcommand.usage}\n`);
     return 0;
   }
