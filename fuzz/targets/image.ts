@@ -12,12 +12,13 @@ import { elf32HeaderLayout, elf64HeaderLayout } from '../../src/image/elf/layout
 import { parseElf, probeElf } from '../../src/image/elf/parse.js';
 import { extractEmbeddedConfig } from '../../src/image/ikconfig.js';
 import { parseKernelConfig } from '../../src/image/kernel-config.js';
-import { parseRiscvImage, probeRiscvImage, riscvImageHeaderLayout } from '../../src/image/riscv/parse.js';
+import { parseRiscvImage, probeRiscvImage } from '../../src/image/riscv/parse.js';
 import { parseZboot, probeZboot, zbootHeaderLayout } from '../../src/image/zboot/parse.js';
 import { derivedSeed, readArtefact, readArtefactHead } from '../artefacts.js';
 import type { LyingField, Seed } from '../mutate.js';
 import { PE_DICTIONARY, peSeeds } from './pe.js';
 import { latin1, present, type FuzzTarget } from './target.js';
+import { syntheticRiscvImage, syntheticZboot } from '../../test/image/synthetic-images.js';
 
 const CLOUD_VMLINUZ = ['debian-cloud-amd64', 'vmlinuz'];
 const GENERIC_VMLINUZ = ['foreign-arch', 'amd64-generic-vmlinuz'];
@@ -108,42 +109,7 @@ async function arm64Seeds(): Promise<Seed[]> {
   ]);
 }
 
-/** A RISC-V Image header as boot-image-header.rst lays it out (no Debian riscv64 kernel is cached). */
-function syntheticRiscvImage(version: number, withMagic2: boolean): Uint8Array {
-  const bytes = new Uint8Array(512);
-  riscvImageHeaderLayout.write(bytes, {
-    code0: 0x0000_0013,
-    code1: 0x0000_0013,
-    text_offset: 0x200000n,
-    image_size: 0x1400000n,
-    flags: 0n,
-    version,
-    res1: 0,
-    res2: 0n,
-    magic: Buffer.from('RISCV\0\0\0', 'latin1'),
-    magic2: withMagic2 ? Buffer.from('RSC\x05', 'latin1') : new Uint8Array(4),
-    res3: 0,
-  });
-  return bytes;
-}
 
-/** An EFI zboot image laid out as drivers/firmware/efi/libstub/zboot-header.S does. */
-function syntheticZboot(payload: Uint8Array, compression: string): Uint8Array {
-  const payloadOffset = 512;
-  const bytes = new Uint8Array(payloadOffset + payload.length + 4);
-  zbootHeaderLayout.write(bytes, {
-    mz_magic: 0x5a4d,
-    image_type: 'zimg',
-    payload_offset: payloadOffset,
-    payload_size: payload.length,
-    reserved: new Uint8Array(8),
-    compression_type: compression,
-    linux_pe_magic: 0x818223cd,
-    pe_header_offset: 64,
-  });
-  bytes.set(payload, payloadOffset);
-  return bytes;
-}
 
 async function zbootSeeds(): Promise<Seed[]> {
   const arm64 = readArtefactHead(4096, 'foreign-arch', 'arm64-vmlinuz') ?? new Uint8Array(4096);
@@ -152,8 +118,8 @@ async function zbootSeeds(): Promise<Seed[]> {
     return width === undefined ? [] : [{ offset: spec.offset, width }];
   });
   return [
-    { name: 'synthetic zboot around a gzip of the arm64 kernel head', bytes: syntheticZboot(gzipSync(arm64), 'gzip'), fields },
-    { name: 'synthetic zboot, zstd named', bytes: syntheticZboot(arm64.subarray(0, 256), 'zstd'), fields },
+    { name: 'synthetic zboot around a gzip of the arm64 kernel head', bytes: syntheticZboot(gzipSync(arm64), 'gzip', 512), fields },
+    { name: 'synthetic zboot, zstd named', bytes: syntheticZboot(arm64.subarray(0, 256), 'zstd', 512), fields },
   ];
 }
 
@@ -203,7 +169,7 @@ async function cpioSeeds(): Promise<Seed[]> {
 }
 
 async function inspectSeeds(): Promise<Seed[]> {
-  return [...(await bzImageSeeds()), ...(await peSeeds()), ...(await arm64Seeds()), ...(await zbootSeeds()), ...(await elfSeeds()).slice(0, 1), { name: 'RISC-V 0.2', bytes: syntheticRiscvImage(2, true) }];
+  return [...(await bzImageSeeds()), ...(await peSeeds()), ...(await arm64Seeds()), ...(await zbootSeeds()), ...(await elfSeeds()).slice(0, 1), { name: 'RISC-V 0.2', bytes: syntheticRiscvImage(2, true, 512) }];
 }
 
 export const IMAGE_TARGETS: readonly FuzzTarget[] = [
@@ -241,8 +207,8 @@ export const IMAGE_TARGETS: readonly FuzzTarget[] = [
     name: 'riscv-image',
     description: 'parseRiscvImage (RISC-V Image header, both magics)',
     seeds: async () => [
-      { name: 'synthetic RISC-V Image 0.2', bytes: syntheticRiscvImage(2, true), fields: IMAGE_HEADER_FIELDS },
-      { name: 'synthetic RISC-V Image 0.1', bytes: syntheticRiscvImage(1, false), fields: IMAGE_HEADER_FIELDS },
+      { name: 'synthetic RISC-V Image 0.2', bytes: syntheticRiscvImage(2, true, 512), fields: IMAGE_HEADER_FIELDS },
+      { name: 'synthetic RISC-V Image 0.1', bytes: syntheticRiscvImage(1, false, 512), fields: IMAGE_HEADER_FIELDS },
     ],
     dictionary: ['RISCV\0\0\0', 'RSC\x05'],
     run(bytes) {

@@ -3,12 +3,13 @@
 // Seeds are compact copies of the signed Debian kernel, systemd's stub and the UKI built from it
 // (headers real, section data cut short), and the addons as they are.
 import fs from 'node:fs';
-import { IMAGE_FILE_HEADER, IMAGE_OPTIONAL_HEADER64, IMAGE_SECTION_HEADER, WIN_CERTIFICATE } from '../../src/image/pe/layouts.js';
+import { IMAGE_SECTION_HEADER } from '../../src/image/pe/layouts.js';
 import { parseAuthenticode, parsePe, probePe, type PeImage } from '../../src/image/pe/index.js';
 import { combineUkiCmdline, parseAddon, parseOsRelease, parseUki, probeUki } from '../../src/image/uki/index.js';
 import { cachePath, derivedSeed, readArtefact, readRange } from '../artefacts.js';
 import type { LyingField, Seed } from '../mutate.js';
 import { eachStep, latin1, present, type FuzzTarget } from './target.js';
+import { peLyingFieldOffsets } from '../../test/image/synthetic-images.js';
 
 const CLOUD_VMLINUZ = ['debian-cloud-amd64', 'vmlinuz'];
 
@@ -18,24 +19,7 @@ function mapped<T, U>(value: T | undefined, map: (value: T) => U): U | undefined
 
 /** Offsets of the PE header fields a liar would change: e_lfanew, counts, sizes, pointers. */
 function peLyingFields(pe: PeImage): LyingField[] {
-  const fileHeader = pe.peHeaderOffset + 4;
-  const optionalHeader = fileHeader + IMAGE_FILE_HEADER.sizeBytes;
-  const offsets = [
-    0x3c,
-    fileHeader + IMAGE_FILE_HEADER.fields.NumberOfSections.offset,
-    fileHeader + IMAGE_FILE_HEADER.fields.PointerToSymbolTable.offset,
-    fileHeader + IMAGE_FILE_HEADER.fields.NumberOfSymbols.offset,
-    fileHeader + IMAGE_FILE_HEADER.fields.SizeOfOptionalHeader.offset,
-    optionalHeader,
-    optionalHeader + IMAGE_OPTIONAL_HEADER64.fields.SizeOfHeaders.offset,
-    optionalHeader + IMAGE_OPTIONAL_HEADER64.fields.NumberOfRvaAndSizes.offset,
-  ];
-  if (pe.certificateTableEntryOffset !== undefined) offsets.push(pe.certificateTableEntryOffset, pe.certificateTableEntryOffset + 4);
-  if (pe.certificateTable) offsets.push(pe.certificateTable.fileOffset + WIN_CERTIFICATE.fields.dwLength.offset, pe.certificateTable.fileOffset + 4);
-  for (const section of pe.sections) {
-    for (const field of ['VirtualSize', 'VirtualAddress', 'SizeOfRawData', 'PointerToRawData'] as const) offsets.push(section.headerOffset + IMAGE_SECTION_HEADER.fields[field].offset);
-    offsets.push(section.headerOffset, section.headerOffset + 4);
-  }
+  const offsets = peLyingFieldOffsets(pe);
   const fields: LyingField[] = offsets.map((offset) => ({ offset, width: 4 }));
   // The DER lengths at the start of the signature: SEQUENCE, OID, [0], SignedData.
   if (pe.certificateTable) for (let at = 8; at < 40; at++) fields.push({ offset: pe.certificateTable.fileOffset + at, width: 1 });

@@ -1,10 +1,11 @@
+import { syntheticRiscvImage, syntheticZboot } from './synthetic-images.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { parseArm64Image, probeArm64Image } from '../../src/image/arm64/parse.js';
-import { parseRiscvImage, probeRiscvImage, riscvImageHeaderLayout } from '../../src/image/riscv/parse.js';
-import { parseZboot, probeZboot, zbootHeaderLayout } from '../../src/image/zboot/parse.js';
+import { parseRiscvImage, probeRiscvImage } from '../../src/image/riscv/parse.js';
+import { parseZboot, probeZboot } from '../../src/image/zboot/parse.js';
 import { ParseError } from '../../src/errors.js';
 import { fuzzSettings, readFixture } from './image-fixtures.js';
 
@@ -22,25 +23,6 @@ test("Debian's arm64 kernel: a little-endian 4K-page Image with an EFI stub", (t
   assert.ok(image.peHeaderOffset !== undefined && bytes.toString('latin1', image.peHeaderOffset, image.peHeaderOffset + 4) === 'PE\0\0');
 });
 
-/** A RISC-V Image header as boot-image-header.rst lays it out (no Debian 12 riscv64 kernel exists). */
-function syntheticRiscvImage(version: number, withMagic2: boolean): Uint8Array {
-  const bytes = new Uint8Array(4096);
-  riscvImageHeaderLayout.write(bytes, {
-    code0: 0x0000_0013,
-    code1: 0x0000_0013,
-    text_offset: 0x200000n,
-    image_size: 0x1400000n,
-    flags: 0n,
-    version,
-    res1: 0,
-    res2: 0n,
-    magic: Buffer.from('RISCV\0\0\0', 'latin1'),
-    magic2: withMagic2 ? Buffer.from('RSC\x05', 'latin1') : new Uint8Array(4),
-    res3: 0,
-  });
-  return bytes;
-}
-
 test('synthetic RISC-V Image (header version 0.2, built from the spec): fields and the magic2 rule', () => {
   const image = parseRiscvImage(syntheticRiscvImage(2, true));
   assert.deepEqual(image.headerVersion, { major: 0, minor: 2 });
@@ -53,24 +35,6 @@ test('synthetic RISC-V Image (header version 0.2, built from the spec): fields a
   assert.deepEqual(parseRiscvImage(syntheticRiscvImage(1, false)).headerVersion, { major: 0, minor: 1 });
   assert.ok(probeRiscvImage(syntheticRiscvImage(2, true)));
 });
-
-/** An EFI zboot image laid out as zboot-header.S does, around a real gzip'ed arm64 Image. */
-function syntheticZboot(payload: Uint8Array, compression = 'gzip'): Uint8Array {
-  const payloadOffset = 4096;
-  const bytes = new Uint8Array(payloadOffset + payload.length + 4);
-  zbootHeaderLayout.write(bytes, {
-    mz_magic: 0x5a4d,
-    image_type: 'zimg',
-    payload_offset: payloadOffset,
-    payload_size: payload.length,
-    reserved: new Uint8Array(8),
-    compression_type: compression,
-    linux_pe_magic: 0x818223cd,
-    pe_header_offset: 64,
-  });
-  bytes.set(payload, payloadOffset);
-  return bytes;
-}
 
 test('synthetic EFI zboot (built from zboot-header.S around a real gzip of the arm64 Image): payload and codec', (t) => {
   const arm64 = readFixture(t, 'debianCloudArm64Vmlinuz');

@@ -2,12 +2,12 @@
 // addon) with lying header fields, flipped bits and truncations. Only a result or a ParseError
 // may come out. Mutations are applied in place to one working copy and undone after each run,
 // so a 14 MB artefact costs no copy per run.
+import { peLyingFieldOffsets } from './synthetic-images.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ParseError } from '../../src/errors.js';
 import { parseAuthenticode, parsePe, probePe, type PeImage } from '../../src/image/pe/index.js';
-import { IMAGE_FILE_HEADER, IMAGE_OPTIONAL_HEADER64, IMAGE_SECTION_HEADER, WIN_CERTIFICATE } from '../../src/image/pe/layouts.js';
 import { combineUkiCmdline, parseAddon, parseUki, probeUki } from '../../src/image/uki/index.js';
 import { fuzzSettings, readFixture } from './image-fixtures.js';
 import { readUkiFixture } from './uki-fixtures.js';
@@ -19,31 +19,9 @@ interface Mutation {
   bit?: number;
 }
 
-/** Offsets of the header fields a liar would change: e_lfanew, counts, sizes, pointers. */
-function lyingFieldOffsets(pe: PeImage): number[] {
-  const fileHeader = pe.peHeaderOffset + 4;
-  const optionalHeader = fileHeader + IMAGE_FILE_HEADER.sizeBytes;
-  const offsets = [
-    0x3c,
-    fileHeader + IMAGE_FILE_HEADER.fields.NumberOfSections.offset,
-    fileHeader + IMAGE_FILE_HEADER.fields.PointerToSymbolTable.offset,
-    fileHeader + IMAGE_FILE_HEADER.fields.SizeOfOptionalHeader.offset,
-    optionalHeader,
-    optionalHeader + IMAGE_OPTIONAL_HEADER64.fields.SizeOfHeaders.offset,
-    optionalHeader + IMAGE_OPTIONAL_HEADER64.fields.NumberOfRvaAndSizes.offset,
-  ];
-  if (pe.certificateTableEntryOffset !== undefined) offsets.push(pe.certificateTableEntryOffset, pe.certificateTableEntryOffset + 4);
-  if (pe.certificateTable) offsets.push(pe.certificateTable.fileOffset + WIN_CERTIFICATE.fields.dwLength.offset, pe.certificateTable.fileOffset + 4);
-  for (const section of pe.sections) {
-    for (const field of ['VirtualSize', 'SizeOfRawData', 'PointerToRawData'] as const) offsets.push(section.headerOffset + IMAGE_SECTION_HEADER.fields[field].offset);
-    offsets.push(section.headerOffset); // the name
-  }
-  return offsets;
-}
-
 function mutations(pe: PeImage, length: number): fc.Arbitrary<{ changes: Mutation[]; truncateTo: number | null }> {
   const lies = fc.record({
-    offset: fc.constantFrom(...lyingFieldOffsets(pe)),
+    offset: fc.constantFrom(...peLyingFieldOffsets(pe)),
     value: fc.oneof(fc.constantFrom(0, 1, 8, 0x20b, 0xffff, 0xffffffff, 0x7fffffff, length, length - 8, length + 8), fc.nat({ max: 0xffffffff })),
   });
   const headerBits = fc.record({ offset: fc.nat({ max: Math.min(length, 0x10000) - 1 }), bit: fc.nat({ max: 7 }) });
