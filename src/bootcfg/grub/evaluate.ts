@@ -27,7 +27,7 @@ import {
 import { copyContext, expandWords, lookupVariable, type Context, type Frame } from './context.js';
 import { GrubFiles } from './files.js';
 import { parseGrubenv } from './grubenv.js';
-import { parseGrubScript, type Statement, type Word } from './parse.js';
+import { GrubParseCache, parseGrubScript, type Statement, type Word } from './parse.js';
 
 export interface PendingMenuItem {
   kind: 'entry' | 'submenu';
@@ -62,7 +62,7 @@ export class GrubInterpreter {
   private lastStatus = 0;
   private depth = 0;
   private readonly fileStack: string[] = [];
-  private readonly parsedFiles = new Map<string, { text: string; parsed: ReturnType<typeof parseGrubScript> }>();
+  private readonly parses = new GrubParseCache();
   private menu: PendingMenuItem[] = [];
   private recorder: EntryActions | undefined;
   private recorderTitle = '';
@@ -91,7 +91,7 @@ export class GrubInterpreter {
       return;
     }
     assertConfigSize(text, 'grub.cfg', file);
-    const parsed = this.parsedFile(text, file);
+    const parsed = this.parses.parse(text, file);
     for (const problem of parsed.problems) this.sink.add(BootConfigWarningCode.SYNTAX_ERROR, problem.message, file, problem.line);
     const savedMenu = this.menu;
     this.menu = menu;
@@ -102,19 +102,6 @@ export class GrubInterpreter {
       this.fileStack.pop();
       this.menu = savedMenu;
     }
-  }
-
-  /**
-   * A file's parse, made once per file: a config that sources the same file thousands of times
-   * (`configfile` repeated, or `source` in a loop) would otherwise parse it each time, work the
-   * command budget does not count. The reader hands back the same text for the same file.
-   */
-  private parsedFile(text: string, file: string): ReturnType<typeof parseGrubScript> {
-    const cached = this.parsedFiles.get(file);
-    if (cached !== undefined && cached.text === text) return cached.parsed;
-    const parsed = parseGrubScript(text);
-    this.parsedFiles.set(file, { text, parsed });
-    return parsed;
   }
 
   /** Runs statements; the command budget running out stops them with a warning, never a throw. */

@@ -241,3 +241,20 @@ export function parseGrubScript(source: string): ParseResult {
   const statements = new Parser(lexed.tokens).parseProgram(problems);
   return { statements, problems };
 }
+
+/**
+ * A file's parse, made once per file: a config that sources the same file thousands of times
+ * (`configfile` repeated, or `source` in a loop) would otherwise parse it each time, work the
+ * interpreter's command budget does not count. The same text for the same file gives the same parse.
+ */
+export class GrubParseCache {
+  private readonly byFile = new Map<string, { text: string; parsed: ReturnType<typeof parseGrubScript> }>();
+
+  parse(text: string, file: string): ReturnType<typeof parseGrubScript> {
+    const cached = this.byFile.get(file);
+    if (cached !== undefined && cached.text === text) return cached.parsed;
+    const parsed = parseGrubScript(text);
+    this.byFile.set(file, { text, parsed });
+    return parsed;
+  }
+}
