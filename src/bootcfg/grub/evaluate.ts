@@ -27,7 +27,7 @@ import {
 import { copyContext, expandWords, lookupVariable, type Context, type Frame } from './context.js';
 import { GrubFiles } from './files.js';
 import { parseGrubenv } from './grubenv.js';
-import { GrubParseCache, parseGrubScript, type Statement, type Word } from './parse.js';
+import { GrubParseCache, type Statement, type Word } from './parse.js';
 
 export interface PendingMenuItem {
   kind: 'entry' | 'submenu';
