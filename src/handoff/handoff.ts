@@ -20,6 +20,8 @@ export function unload(options: { crash?: boolean } = {}, env: HandoffEnvironmen
 export interface ExecOptions {
   /** Skip the init system and reboot into the loaded kernel at once, as `kexec -e` does. */
   readonly force?: boolean;
+  /** How long the stop job's SIGTERM is held back after systemd accepted the hand-off; TERMINATION_GRACE_MS unless given. */
+  readonly terminationGraceMs?: number;
 }
 
 export type ExecOutcome =
@@ -40,7 +42,7 @@ export function exec(options: ExecOptions = {}, env: HandoffEnvironment = hostEn
       remedy: 'Load one first: kexec-ts load /boot/vmlinuz-VERSION --initrd /boot/initrd.img-VERSION --reuse-cmdline',
     });
   }
-  if (options.force !== true && facts.initSystem === 'systemd') return handOffThroughSystemd();
+  if (options.force !== true && facts.initSystem === 'systemd') return handOffThroughSystemd(options.terminationGraceMs ?? TERMINATION_GRACE_MS);
 
   env.syscalls.sync();
   try {
@@ -66,8 +68,13 @@ export async function loadAndExec(options: LoadOptions & ExecOptions, env: Hando
   return exec(options, env);
 }
 
-/** How long a SIGTERM that arrives after the hand-off was queued is held back (see below). */
-export const TERMINATION_GRACE_MS = 5_000;
+/**
+ * How long a SIGTERM that arrives after the hand-off was queued is held back (see below). Well
+ * inside systemd's own stop timeout (DefaultTimeoutStopSec, 90 s), so it delays no shutdown
+ * beyond what systemd allows; 5 s proved too short in a TCG guest, where finishing the report
+ * and exiting competes with every unit systemd is stopping at that moment.
+ */
+export const TERMINATION_GRACE_MS = 30_000;
 
 /**
  * `systemctl kexec --no-block` with a kernel already loaded: systemd queues kexec.target, stops
@@ -77,11 +84,11 @@ export const TERMINATION_GRACE_MS = 5_000;
  * `--no-block` returns once systemd accepted the job (a refusal, such as an inhibitor lock, still
  * comes back as an error), so the caller can report the outcome. A caller that runs inside a
  * service (a fleet agent) is itself stopped by that job: SIGTERM from the stop job is held back
- * for TERMINATION_GRACE_MS so its report is not cut off, then takes effect as usual.
+ * for the grace so its report is not cut off, then takes effect as usual.
  */
-function handOffThroughSystemd(): ExecOutcome {
+function handOffThroughSystemd(graceMs: number): ExecOutcome {
   const command = ['systemctl', 'kexec', '--no-block'];
-  holdBackTermination();
+  holdBackTermination(graceMs);
   const result = spawnSync(command[0]!, command.slice(1), { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
   if (result.error !== undefined || result.status !== 0) {
     releaseTermination();
@@ -96,14 +103,14 @@ function handOffThroughSystemd(): ExecOutcome {
 
 let heldTermination: (() => void) | undefined;
 
-/** SIGTERM is noted instead of ending the process; TERMINATION_GRACE_MS later it is delivered again. */
-function holdBackTermination(): void {
+/** SIGTERM is noted instead of ending the process; graceMs later it is delivered again. */
+function holdBackTermination(graceMs: number): void {
   if (heldTermination !== undefined) return;
   const onTerm = (): void => {
     setTimeout(() => {
       releaseTermination();
       process.kill(process.pid, 'SIGTERM');
-    }, TERMINATION_GRACE_MS).unref();
+    }, graceMs).unref();
   };
   heldTermination = onTerm;
   process.on('SIGTERM', onTerm);
