@@ -70,16 +70,31 @@ export function lookupVariable(name: string, context: Context, frame: Frame, las
 }
 
 /**
- * Words -> arguments. Fields longer than BOOTCFG_LIMITS.grubValueChars are cut and `onCut` is
- * called, so a value doubled line after line cannot take the memory.
+ * Words -> arguments. A quoted `$@` gives one argument per positional parameter, the first
+ * joined to the text before it and the last to the text after (`a"$@"b` with `1 2` is `a1`,
+ * `2b`), as in the shell; with no parameters it adds nothing. Fields longer than
+ * BOOTCFG_LIMITS.grubValueChars are cut and `onCut` is called, so a value doubled line after
+ * line cannot take the memory.
  */
-export function expandWords(words: readonly Word[], lookup: (name: string) => string, onCut: () => void): string[] {
+export function expandWords(words: readonly Word[], lookup: (name: string) => string, onCut: () => void, positional: readonly string[] = []): string[] {
   const fields: string[] = [];
+  const cut = (field: string): string => {
+    if (field.length <= BOOTCFG_LIMITS.grubValueChars) return field;
+    onCut();
+    return field.slice(0, BOOTCFG_LIMITS.grubValueChars);
+  };
   for (const word of words) {
     let current: string | undefined;
     for (const part of word) {
       if (part.kind === 'text') {
         current = (current ?? '') + part.text;
+        continue;
+      }
+      if (part.quoted && part.name === '@') {
+        positional.forEach((parameter, index) => {
+          if (index > 0) fields.push(cut(current ?? ''));
+          current = (index === 0 ? current ?? '' : '') + parameter;
+        });
         continue;
       }
       const value = lookup(part.name);
@@ -94,18 +109,9 @@ export function expandWords(words: readonly Word[], lookup: (name: string) => st
         }
         if (piece !== '') current = (current ?? '') + piece;
       });
-      if (current !== undefined && current.length > BOOTCFG_LIMITS.grubValueChars) {
-        onCut();
-        current = current.slice(0, BOOTCFG_LIMITS.grubValueChars);
-      }
+      if (current !== undefined) current = cut(current);
     }
-    if (current !== undefined) {
-      if (current.length > BOOTCFG_LIMITS.grubValueChars) {
-        onCut();
-        current = current.slice(0, BOOTCFG_LIMITS.grubValueChars);
-      }
-      fields.push(current);
-    }
+    if (current !== undefined) fields.push(cut(current));
   }
   return fields;
 }

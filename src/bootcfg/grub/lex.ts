@@ -7,6 +7,8 @@
  *   continues the line;
  * - `$name`, `${name}`, `$1`..., `$#`, `$?`, `$@`, `$*` are variable references, expanded
  *   later; unquoted ones are split into several words at expansion (quoted ones are not);
+ * - `$"..."` is a string GRUB translates with gettext; untranslated it is `"..."`;
+ * - an empty quoted string (`""`, `''`) is still a word, as in the shell;
  * - `#` at the start of a word comments out the rest of the line.
  * Pure: text in, tokens out. Problems (an unterminated quote) become warnings.
  */
@@ -139,6 +141,7 @@ export function lexGrubScript(source: string): LexResult {
       const close = source.indexOf("'", index + 1);
       const end = close < 0 ? source.length : close;
       const text = source.slice(index + 1, end);
+      // Appended even when empty: `''` is an empty argument, not none.
       appendText(text, true);
       if (close < 0) problems.push({ message: 'unterminated single quote', line });
       for (const inner of text) if (inner === '\n') line++;
@@ -148,6 +151,7 @@ export function lexGrubScript(source: string): LexResult {
     if (char === '"') {
       startWord();
       const openLine = line;
+      const partsBefore = parts!.length;
       index++;
       let closed = false;
       while (index < source.length) {
@@ -169,12 +173,19 @@ export function lexGrubScript(source: string): LexResult {
         appendText(inner, true);
         index++;
       }
+      // `""` is an empty argument: give the word a part so expansion keeps it.
+      if (parts!.length === partsBefore) parts!.push({ kind: 'text', text: '', quoted: true });
       // GRUB would reject the statement; keep what was read so the rest of the file still counts.
       if (!closed) problems.push({ message: 'unterminated double quote', line: openLine });
       continue;
     }
     if (char === '$') {
       startWord();
+      // `$"..."`: the `$` only asks for translation; the quoted text follows as usual.
+      if (source[index + 1] === '"') {
+        index++;
+        continue;
+      }
       if (readVariable(false)) continue;
     }
     startWord();
