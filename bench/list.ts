@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readMachineBootEntries } from '../src/bootcfg/resolve.js';
+import { readMachineBootEntries } from '../src/bootcfg/machine.js';
 import { kexecTsCacheDir } from '../test/vm/fixtures.js';
 import { median } from './common.js';
 

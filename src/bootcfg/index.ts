@@ -3,6 +3,7 @@
  * reads a root directory (and is what most callers want):
  *
  *   const config = readBootConfig('/');            // GRUB, else BLS, else syslinux, else /boot
+ *   const list = readBootList('/');                // + UKIs on the ESP, one default: what `list` shows
  *   const entry = config.entries.find((e) => e.isDefault);
  *   if (entry?.unbootableReason) console.log(entry.unbootableReason.message);
  *   // else: entry.kernelFile, entry.initrdFiles (every one, in order) and entry.cmdline are what to load
@@ -37,6 +38,17 @@ export {
   type RootBootConfig,
   type BootLoaderKind,
 } from './resolve.js';
+export { detectVolumeShape, volumeShapePlaces, espGrubConfigs, VOLUME_SHAPES, type VolumeShape, type VolumeShapeFinding, type VolumeShapePlaces } from './volume-shape.js';
+export {
+  bootList,
+  readBootList,
+  readMachineBootEntries,
+  readIsoFileEntries,
+  formatBootConfigWarning,
+  type BootList,
+  type ListedEntry,
+  type MachineBootEntries,
+} from './machine.js';
 // ISO 9660 images read in place (iso9660/; file-source.ts is its one file that opens files):
 // their files, and the boot entries of their own menus with the files inside the image.
 export { ISO9660_LIMITS } from '../limits.js';

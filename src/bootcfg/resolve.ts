@@ -15,12 +15,13 @@ import path from 'node:path';
 import { ErrorCode, ParseError } from '../errors.js';
 import { BOOTCFG_LIMITS } from '../limits.js';
 import { readBlsConfig } from './bls/read.js';
-import { distroBootEntries } from './distro/layout.js';
+import { distroBootEntries, type BootDirectoryListing } from './distro/layout.js';
 import { parseGrubConfig } from './grub/read.js';
 import { parseSyslinuxConfig } from './syslinux/parse.js';
 import { joinPath, normalizePath, underBase } from './text.js';
 import { UnbootableCode, type BootConfig, type BootEntry, type BootFileReader } from './types.js';
-import { ukiBootEntries, type UkiFile } from './uki-entries.js';
+import { readIsoBootMenus } from './iso9660/boot-entries.js';
+import { detectVolumeShape, volumeShapePlaces, type VolumeShape, type VolumeShapeFinding } from './volume-shape.js';
 import { readFully } from '../read-fully.js';
 
 export interface RootedReader extends BootFileReader {
@@ -136,31 +137,47 @@ export interface ResolvedBootEntry extends BootEntry {
   devicetreeFile?: string;
 }
 
-/** The first path base under which `configPath` is a regular file, as a host path. */
-function findFile(reader: RootedReader, entry: BootEntry, configPath: string): string | undefined {
-  for (const base of entry.pathBases) {
-    const readerPath = underBase(base, configPath);
-    if (reader.kind(readerPath) === 'file') return reader.hostPath(readerPath);
-  }
-  return undefined;
+/** How resolveBootEntry looks for an entry's files beyond its path bases. */
+export interface ResolveOptions {
+  /**
+   * A directory prefix the config's paths may carry that this volume does not have: a /boot
+   * copied from a system where it was a plain directory names its files `/boot/X`, which on the
+   * copy are `/X`.
+   */
+  readonly droppedPrefix?: string;
 }
 
-export function resolveBootEntry(reader: RootedReader, entry: BootEntry): ResolvedBootEntry {
+/** Where `configPath` may be in the reader's namespace, most likely first. */
+function candidatePaths(entry: BootEntry, configPath: string, options: ResolveOptions): string[] {
+  const paths = entry.pathBases.map((base) => underBase(base, configPath));
+  const prefix = options.droppedPrefix;
+  if (prefix !== undefined && normalizePath(configPath).startsWith(`${prefix}/`)) {
+    paths.push(...entry.pathBases.map((base) => underBase(base, normalizePath(configPath).slice(prefix.length))));
+  }
+  return paths;
+}
+
+export function resolveBootEntry(reader: RootedReader, entry: BootEntry, options: ResolveOptions = {}): ResolvedBootEntry {
   const resolved: ResolvedBootEntry = { ...entry, initrdFiles: [] };
-  const tried = (configPath: string): string => entry.pathBases.map((base) => underBase(base, configPath)).join(' or ');
+  const tried = (configPath: string): string => candidatePaths(entry, configPath, options).join(' or ');
+  /** The first candidate that is a regular file, as a host path. */
+  const find = (configPath: string): string | undefined => {
+    const found = candidatePaths(entry, configPath, options).find((candidate) => reader.kind(candidate) === 'file');
+    return found === undefined ? undefined : reader.hostPath(found);
+  };
   const missing: { code: UnbootableCode; message: string }[] = [];
   if (entry.kernel !== undefined) {
-    const kernelFile = findFile(reader, entry, entry.kernel);
+    const kernelFile = find(entry.kernel);
     if (kernelFile === undefined) missing.push({ code: UnbootableCode.KERNEL_NOT_FOUND, message: `kernel ${entry.kernel} not found (looked for ${tried(entry.kernel)} under ${reader.rootDir})` });
     else resolved.kernelFile = kernelFile;
   }
   for (const initrd of entry.initrds) {
-    const initrdFile = findFile(reader, entry, initrd);
+    const initrdFile = find(initrd);
     if (initrdFile === undefined) missing.push({ code: UnbootableCode.INITRD_NOT_FOUND, message: `initrd ${initrd} not found (looked for ${tried(initrd)} under ${reader.rootDir})` });
     else resolved.initrdFiles.push(initrdFile);
   }
   if (entry.devicetree !== undefined) {
-    const devicetreeFile = findFile(reader, entry, entry.devicetree);
+    const devicetreeFile = find(entry.devicetree);
     if (devicetreeFile === undefined) missing.push({ code: UnbootableCode.DEVICETREE_NOT_FOUND, message: `device tree ${entry.devicetree} not found (looked for ${tried(entry.devicetree)})` });
     else resolved.devicetreeFile = devicetreeFile;
   }
@@ -172,9 +189,11 @@ export function resolveBootEntry(reader: RootedReader, entry: BootEntry): Resolv
 export type BootLoaderKind = 'grub' | 'bls' | 'syslinux' | 'distro';
 
 export interface ReadBootConfigOptions {
-  /** Which loader's config to read; `auto` (default) takes the first found in this order:
-   * GRUB, BLS, syslinux family, then the bare /boot layout. */
+  /** Which loader's config to read; `auto` (default) takes the first found, in the order the
+   * volume's shape gives (a system root: GRUB, BLS, syslinux family, then the bare /boot layout). */
   loader?: 'auto' | BootLoaderKind;
+  /** What the directory is; found from what is at its top unless given (volume-shape.ts). */
+  shape?: VolumeShape;
   /** A config file (reader path) to read instead of searching the usual places. */
   configFile?: string;
   /** The user's choice of default, in the loader's own terms (GRUB `default` syntax, BLS glob, LABEL). */
@@ -189,17 +208,12 @@ export interface ReadBootConfigOptions {
 
 export interface RootBootConfig extends BootConfig {
   loader: BootLoaderKind;
+  /** What the directory was read as, and why. */
+  shape: VolumeShapeFinding;
   /** The config read (reader path), when there was one. */
   configFile?: string;
   entries: ResolvedBootEntry[];
 }
-
-const GRUB_CONFIGS = ['/boot/grub/grub.cfg', '/boot/grub2/grub.cfg', '/grub/grub.cfg', '/grub2/grub.cfg'];
-const BLS_PARTITION_ROOTS = ['/boot', '/efi', '/boot/efi'];
-const SYSLINUX_CONFIGS = [
-  '/boot/extlinux/extlinux.conf', '/extlinux/extlinux.conf', '/boot/syslinux/syslinux.cfg', '/syslinux/syslinux.cfg',
-  '/boot/isolinux/isolinux.cfg', '/isolinux/isolinux.cfg', '/pxelinux.cfg/default', '/extlinux.conf', '/syslinux.cfg',
-];
 
 function readIfRoot(root: string, file: string): string | undefined {
   if (root !== '/') return undefined;
@@ -210,110 +224,71 @@ function readIfRoot(root: string, file: string): string | undefined {
   }
 }
 
-/** Finds and reads the boot configuration of the system rooted at `rootDir`, files resolved. */
+/** Finds and reads the boot configuration of the volume rooted at `rootDir`, files resolved. */
 export function readBootConfig(rootDir: string, options: ReadBootConfigOptions = {}): RootBootConfig {
   const reader = createRootedReader(rootDir);
   const loader = options.loader ?? 'auto';
+  const shape: VolumeShapeFinding = options.shape !== undefined ? { shape: options.shape, evidence: 'as asked' } : detectVolumeShape(reader);
+  const places = volumeShapePlaces(shape.shape, reader);
   const override = options.defaultOverride !== undefined ? { defaultOverride: options.defaultOverride } : {};
   const platform = options.platform ?? (reader.rootDir === '/' && fs.existsSync('/sys/firmware/efi') ? 'efi' : 'pc');
-  const firstFile = (candidates: string[]): string | undefined =>
+  const firstFile = (candidates: readonly string[]): string | undefined =>
     options.configFile !== undefined ? options.configFile : candidates.find((candidate) => reader.kind(candidate) === 'file');
 
   const finish = (kind: BootLoaderKind, config: BootConfig, configFile?: string): RootBootConfig => {
-    const result: RootBootConfig = { ...config, loader: kind, entries: config.entries.map((entry) => resolveBootEntry(reader, entry)) };
+    const resolveOptions: ResolveOptions = shape.shape === 'boot-partition' ? { droppedPrefix: '/boot' } : {};
+    const result: RootBootConfig = { ...config, loader: kind, shape, entries: config.entries.map((entry) => resolveBootEntry(reader, entry, resolveOptions)) };
     if (configFile !== undefined) result.configFile = configFile;
     return result;
   };
 
-  if (loader === 'auto' || loader === 'grub') {
-    const file = firstFile(GRUB_CONFIGS);
-    const text = file === undefined ? undefined : reader.readText(file);
-    if (file !== undefined && text !== undefined) {
-      return finish('grub', parseGrubConfig(text, file, { reader, platform, ...override }), file);
-    }
+  if (shape.shape === 'installer-media' && loader === 'auto' && options.configFile === undefined) {
+    const menus = readIsoBootMenus(reader, { platform });
+    const first = menus.configFiles[0];
+    // Entries of media in a directory are files of that directory, not of an image: no `iso`.
+    const config: BootConfig = { ...menus, entries: menus.entries.map(({ iso: _inImage, ...entry }) => entry) };
+    return finish(first?.loader ?? 'grub', config, first?.file);
   }
-  if (loader === 'auto' || loader === 'bls') {
-    const roots = BLS_PARTITION_ROOTS.filter((root) => reader.kind(joinPath(root, 'loader/entries')) === 'directory');
-    if (roots.length > 0 || loader === 'bls') {
+
+  const readers: Record<BootLoaderKind, () => RootBootConfig | undefined> = {
+    grub: () => {
+      const file = firstFile(places.grubConfigs);
+      const text = file === undefined ? undefined : reader.readText(file);
+      if (file === undefined || text === undefined) return undefined;
+      return finish('grub', parseGrubConfig(text, file, { reader, platform, pathBases: [...places.pathBases], ...override }), file);
+    },
+    bls: () => {
+      const roots = places.blsRoots.filter((root) => reader.kind(joinPath(root, 'loader/entries')) === 'directory');
+      if (roots.length === 0 && loader !== 'bls') return undefined;
       const saved = options.savedEntryId !== undefined ? { savedEntryId: options.savedEntryId } : {};
-      return finish('bls', readBlsConfig(reader, { partitionRoots: roots.length > 0 ? roots : ['/boot'], ...override, ...saved }));
-    }
-  }
-  if (loader === 'auto' || loader === 'syslinux') {
-    const file = firstFile(SYSLINUX_CONFIGS);
-    const text = file === undefined ? undefined : reader.readText(file);
-    if (file !== undefined && text !== undefined) {
+      return finish('bls', readBlsConfig(reader, { partitionRoots: roots.length > 0 ? roots : [places.blsRoots[0]!], ...override, ...saved }));
+    },
+    syslinux: () => {
+      const file = firstFile(places.syslinuxConfigs);
+      const text = file === undefined ? undefined : reader.readText(file);
+      if (file === undefined || text === undefined) return undefined;
       return finish('syslinux', parseSyslinuxConfig(text, file, { reader, ...override }), file);
-    }
+    },
+    distro: () => finish('distro', distroBootEntries(kernelListing(reader, places.kernelDir, options.procCmdline ?? readIfRoot(reader.rootDir, '/proc/cmdline')))),
+  };
+  const order = loader === 'auto' ? places.loaderOrder : [loader];
+  for (const kind of order) {
+    const config = readers[kind]();
+    if (config !== undefined) return config;
   }
-  const bootFiles = reader.list('/boot');
-  const rootFiles = reader.list('/').filter((name) => name.startsWith('vmlinuz') || name.startsWith('initrd.img'));
+  return readers.distro()!;
+}
+
+/** The kernels of `kernelDir` (and Debian's /vmlinuz links at the top) for the bare layout. */
+function kernelListing(reader: RootedReader, kernelDir: string, procCmdline: string | undefined): BootDirectoryListing {
+  const bootFiles = reader.list(kernelDir);
+  const rootFiles = kernelDir === '/' ? [] : reader.list('/').filter((name) => name.startsWith('vmlinuz') || name.startsWith('initrd.img'));
   const symlinks: Record<string, string> = {};
-  for (const [dir, names] of [['/', rootFiles], ['/boot', bootFiles]] as const) {
+  for (const [dir, names] of [['/', rootFiles], [kernelDir, bootFiles]] as const) {
     for (const name of names) {
       const target = reader.readLink(joinPath(dir, name));
       if (target !== undefined) symlinks[joinPath(dir, name)] = target;
     }
   }
-  const procCmdline = options.procCmdline ?? readIfRoot(reader.rootDir, '/proc/cmdline');
-  return finish('distro', distroBootEntries({ bootDir: '/boot', bootFiles, rootFiles, symlinks, ...(procCmdline !== undefined ? { procCmdline } : {}) }));
-}
-
-/** Where an ESP or XBOOTLDR partition is usually mounted (BLS "Locating the files"). */
-const ESP_MOUNT_POINTS = ['/efi', '/boot/efi', '/boot'];
-
-export interface MachineBootEntries {
-  /** The boot loader's own configuration (GRUB, BLS Type #1, syslinux or the bare /boot). */
-  readonly config: RootBootConfig;
-  /** BLS Type #2 entries: UKIs in EFI/Linux on the ESP or XBOOTLDR. */
-  readonly ukis: ResolvedBootEntry[];
-  /** The ESP directories searched (host paths). */
-  readonly espDirs: string[];
-}
-
-/**
- * Every boot entry of the system at `rootDir`: its loader's configuration, plus the UKIs in
- * EFI/Linux of each ESP (`espDir` if given, else the usual mount points under the root).
- */
-export function readMachineBootEntries(rootDir: string, options: ReadBootConfigOptions & { espDir?: string } = {}): MachineBootEntries {
-  const config = readBootConfig(rootDir, options);
-  const reader = createRootedReader(rootDir);
-  const espDirs = options.espDir !== undefined ? [path.resolve(options.espDir)] : ESP_MOUNT_POINTS.flatMap((mount) => {
-    const host = reader.hostPath(joinPath(mount, 'EFI/Linux'));
-    return host !== undefined && reader.kind(joinPath(mount, 'EFI/Linux')) === 'directory' ? [host] : [];
-  });
-  const files: UkiFile[] = [];
-  for (const dir of espDirs) {
-    const linuxDir = options.espDir !== undefined ? path.join(dir, 'EFI/Linux') : dir;
-    let names: string[];
-    try {
-      names = fs.readdirSync(linuxDir).sort().slice(0, BOOTCFG_LIMITS.directoryEntries);
-    } catch {
-      continue;
-    }
-    for (const name of names) {
-      // BLS Type #2: "files with the .efi suffix"; addons (*.addon.efi) live in .extra.d directories.
-      if (!name.toLowerCase().endsWith('.efi')) continue;
-      const bytes = readRegularFile(path.join(linuxDir, name), BOOTCFG_LIMITS.ukiFileBytes);
-      if (bytes !== undefined) files.push({ path: path.join(linuxDir, name), bytes });
-    }
-  }
-  const ukis = ukiBootEntries(files).map((entry): ResolvedBootEntry => ({ ...entry, kernelFile: entry.kernel!, initrdFiles: [] }));
-  return { config, ukis, espDirs };
-}
-
-function readRegularFile(hostPath: string, maxBytes: number): Uint8Array | undefined {
-  let fd: number;
-  try {
-    fd = fs.openSync(hostPath, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
-  } catch {
-    return undefined;
-  }
-  try {
-    const stats = fs.fstatSync(fd);
-    if (!stats.isFile() || stats.size > maxBytes) return undefined;
-    return readFully(fd, stats.size);
-  } finally {
-    fs.closeSync(fd);
-  }
+  return { bootDir: kernelDir, bootFiles, rootFiles, symlinks, ...(procCmdline !== undefined ? { procCmdline } : {}) };
 }

@@ -1,5 +1,7 @@
 import { ParseError } from '../errors.js';
 import { parseUki } from '../image/uki/parse-uki.js';
+import { splitBootCounting } from './bls/entry.js';
+import { isBadEntry } from './bls/sort.js';
 import { compareUapiVersions } from './bls/version-compare.js';
 import { UnbootableCode, type BootEntry } from './types.js';
 
@@ -13,14 +15,17 @@ export interface UkiFile {
  * Boot Loader Specification Type #2 entries: every EFI/Linux/*.efi on the ESP or XBOOTLDR is
  * a UKI and one entry. Its title is .osrel's PRETTY_NAME (else NAME, else the file name), its
  * version .osrel's VERSION_ID/IMAGE_VERSION or .uname, its command line .cmdline; the kernel
- * is the UKI file itself (load() unpacks it). Sorted newest version first, then by file name,
- * as the BLS orders entries without a sort-key. Pure: files in, entries out.
+ * is the UKI file itself (load() unpacks it). Its id is the file name without boot counters
+ * (`NAME+LEFT-DONE.efi`, as for Type #1). Sorted with the entries that have no tries left last,
+ * then newest version first, then by file name, as the BLS orders entries without a sort-key.
+ * Pure: files in, entries out.
  */
 export function ukiBootEntries(files: readonly UkiFile[]): BootEntry[] {
   const entries = files.map((file): BootEntry => {
     const fileName = file.path.slice(file.path.lastIndexOf('/') + 1);
+    const { id, bootCounting } = splitBootCounting(fileName);
     const base: BootEntry = {
-      id: fileName,
+      id,
       title: fileName,
       kernel: file.path,
       initrds: [],
@@ -29,6 +34,7 @@ export function ukiBootEntries(files: readonly UkiFile[]): BootEntry[] {
       isDefault: false,
       origin: 'uki',
       pathBases: [],
+      ...(bootCounting !== undefined ? { bootCounting } : {}),
     };
     try {
       const uki = parseUki(file.bytes);
@@ -46,6 +52,7 @@ export function ukiBootEntries(files: readonly UkiFile[]): BootEntry[] {
     }
   });
   return entries.sort((left, right) => {
+    if (isBadEntry(left) !== isBadEntry(right)) return isBadEntry(left) ? 1 : -1;
     if (left.version !== undefined && right.version !== undefined && left.version !== right.version) {
       return -compareUapiVersions(left.version, right.version);
     }

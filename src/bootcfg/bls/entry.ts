@@ -39,10 +39,10 @@ const SINGLE_VALUED_KEYS = ['title', 'version', 'machine-id', 'sort-key', 'linux
 type SingleValuedKey = (typeof SINGLE_VALUED_KEYS)[number];
 
 /**
- * BLS "Boot counting": `NAME+LEFT[-DONE].conf`. The plus and the numbers must come immediately
- * before the suffix; anything else is part of the name.
+ * BLS "Boot counting": `NAME+LEFT[-DONE].conf`, and `.efi` for Type #2 entries (UKIs). The plus
+ * and the numbers must come immediately before the suffix; anything else is part of the name.
  */
-const BOOT_COUNTING_SUFFIX = /^(.*)\+(\d+)(?:-(\d+))?(\.conf)$/;
+const BOOT_COUNTING_SUFFIX = /^(.*)\+(\d+)(?:-(\d+))?(\.conf|\.efi)$/i;
 
 export function splitBootCounting(fileName: string): { id: string; bootCounting?: BootCounting } {
   const match = BOOT_COUNTING_SUFFIX.exec(fileName);

@@ -1,72 +1,64 @@
 import { parseCommandArgs } from '../args.js';
-import { readMachineBootEntries, type ResolvedBootEntry } from '../../bootcfg/resolve.js';
-import { isoBootEntries, type IsoBootEntry } from '../../bootcfg/iso9660/boot-entries.js';
-import { locateIsoFile, withIsoFile } from '../../bootcfg/iso9660/file-source.js';
+import { formatBootConfigWarning, readBootList, type ListedEntry } from '../../bootcfg/machine.js';
+import { VOLUME_SHAPES, type VolumeShape } from '../../bootcfg/volume-shape.js';
 import { UsageError } from '../../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { writeJson, type CommandOutput } from '../output.js';
 import type { Command } from '../cli.js';
 
-const usage = `Usage: kexec-ts list [--root DIR] [--esp DIR] [--iso FILE] [--json]
+const usage = `Usage: kexec-ts list [--root DIR [--shape S]] [--esp DIR] [--iso FILE] [--json]
 Every boot entry this machine has: its boot loader's configuration (GRUB, Boot Loader
 Specification entries, syslinux/extlinux, or the kernels in /boot) and the Unified Kernel Images
 in EFI/Linux on the ESP. The default is marked *; an entry kexec cannot boot says why. No root needed.
-  --root DIR   read the system installed at DIR instead of /
+  --root DIR   read the system installed at DIR instead of /; DIR may also be a /boot partition,
+               an ESP or XBOOTLDR partition, or installer media (recognised, and said which)
+  --shape S    read DIR as S (system-root, boot-partition, esp, xbootldr, installer-media)
   --esp DIR    the EFI system partition (default: /efi, /boot/efi or /boot under the root)
   --iso FILE   also the entries of an ISO image's own boot menus (read in place, no mount), with
                what its loopback configs add for a boot from the image file`;
 
-export type ListedEntry = ResolvedBootEntry | IsoBootEntry;
-
-/** The entries of an ISO image, as booted from that image file where it lies. */
-export function isoEntries(file: string): { entries: IsoBootEntry[]; warnings: string[] } {
-  let location: { isoPath: string; fsUuid?: string } | undefined;
-  try {
-    location = locateIsoFile(file);
-  } catch {
-    // Not on a file system we can see (a pipe, a vanished mount): no loopback arguments then.
-  }
-  const config = withIsoFile(file, (iso) =>
-    isoBootEntries(iso, { imageFile: file, ...(location !== undefined ? { isoPath: location.isoPath } : {}), ...(location?.fsUuid !== undefined ? { isoFsUuid: location.fsUuid } : {}) }),
-  );
-  return { entries: config.entries, warnings: config.warnings.map((warning) => `${file}: ${warning.file ?? ''}${warning.line !== undefined ? `:${warning.line}` : ''}: ${warning.message}`) };
-}
-
-/** The entries in the order `list` shows them and `reboot` counts them: loader entries, then UKIs, then an ISO's. */
-export function listedEntries(root: string, esp: string | undefined, iso?: string): { entries: ListedEntry[]; loader: string; configFile: string | undefined; warnings: string[] } {
-  const found = readMachineBootEntries(root, esp !== undefined ? { espDir: esp } : {});
-  const fromIso = iso === undefined ? { entries: [], warnings: [] } : isoEntries(iso);
-  const hasDefault = found.config.entries.some((entry) => entry.isDefault);
-  const ukis = found.ukis.map((entry, index) => ({ ...entry, isDefault: !hasDefault && found.config.entries.length === 0 && index === 0 }));
-  // The machine's default stays the default; an ISO's own default counts only when it is alone.
-  const isoDefaults = found.config.entries.length + ukis.length === 0;
-  return {
-    entries: [...found.config.entries, ...ukis, ...fromIso.entries.map((entry) => ({ ...entry, isDefault: isoDefaults && entry.isDefault }))],
-    loader: found.config.loader,
-    configFile: found.config.configFile,
-    warnings: [...found.config.warnings.map((warning) => `${warning.file ?? ''}${warning.line !== undefined ? `:${warning.line}` : ''}: ${warning.message}`), ...fromIso.warnings],
-  };
-}
+export type { ListedEntry } from '../../bootcfg/machine.js';
 
 async function run(args: string[], output: CommandOutput): Promise<number> {
-  const { values, positionals } = parseCommandArgs(args, { root: { type: 'string' }, esp: { type: 'string' }, iso: { type: 'string' } });
+  const { values, positionals } = parseCommandArgs(args, { root: { type: 'string' }, esp: { type: 'string' }, iso: { type: 'string' }, shape: { type: 'string' } });
   if (positionals.length > 0) throw new UsageError(`list takes no arguments.\n${usage}`);
-  const listed = listedEntries(values.root ?? '/', values.esp, values.iso);
+  const listed = readBootList(values.root ?? '/', {
+    ...(values.esp !== undefined ? { espDir: values.esp } : {}),
+    ...(values.iso !== undefined ? { isoFile: values.iso } : {}),
+    ...shapeOption(values.shape),
+  });
+  const warnings = listed.warnings.map(formatBootConfigWarning);
   if (output.json) {
-    writeJson(output, { ok: true, command: 'list', loader: listed.loader, configFile: listed.configFile, entries: listed.entries, warnings: listed.warnings });
+    writeJson(output, { ok: true, command: 'list', shape: listed.shape.shape, shapeEvidence: listed.shape.evidence, loader: listed.loader, configFile: listed.configFile, entries: listed.entries, warnings });
     return ExitCode.OK;
   }
-  output.err(formatWarnings(listed.warnings));
+  output.err(formatWarnings(warnings));
   if (listed.entries.length === 0) {
     output.out(
       listed.configFile !== undefined
-        ? `No boot entries in ${listed.configFile}${listed.warnings.length > 0 ? ` (${listed.warnings.length} warning${listed.warnings.length === 1 ? '' : 's'} above)` : ''}, and no UKIs on the ESP.\n`
+        ? `No boot entries in ${listed.configFile}${warnings.length > 0 ? ` (${warnings.length} warning${warnings.length === 1 ? '' : 's'} above)` : ''}, and no UKIs on the ESP.\n`
         : `No boot entries found under ${values.root ?? '/'} (no GRUB, BLS or syslinux configuration, no kernels in /boot, no UKIs on the ESP).\n`,
     );
     return ExitCode.OK;
   }
-  output.out(`${formatEntries(listed.entries)}\n(from ${listed.configFile ?? listed.loader}${listed.entries.some((entry) => entry.origin === 'uki') ? ' and the ESP' : ''}${values.iso !== undefined ? ` and ${values.iso}` : ''})\n`);
+  const where = `${values.root ?? '/'} read as ${SHAPE_NAMES[listed.shape.shape]} (${listed.shape.evidence})`;
+  output.out(`${formatEntries(listed.entries)}\n(from ${listed.configFile ?? listed.loader}${listed.entries.some((entry) => entry.origin === 'uki') ? ' and the ESP' : ''}${values.iso !== undefined ? ` and ${values.iso}` : ''}; ${where})\n`);
   return ExitCode.OK;
+}
+
+const SHAPE_NAMES: Record<VolumeShape, string> = {
+  'system-root': 'a system root',
+  'boot-partition': 'a /boot partition',
+  esp: 'an EFI system partition',
+  xbootldr: 'an XBOOTLDR partition',
+  'installer-media': 'installer or live media',
+};
+
+/** `--shape` checked against the shapes the library knows. */
+export function shapeOption(value: string | undefined): { shape?: VolumeShape } {
+  if (value === undefined) return {};
+  if (!(VOLUME_SHAPES as readonly string[]).includes(value)) throw new UsageError(`--shape must be one of ${VOLUME_SHAPES.join(', ')}.`);
+  return { shape: value as VolumeShape };
 }
 
 /** Warnings met reading the configuration, for people: the first few, and how many more. */

@@ -9,10 +9,11 @@ import { formatSize } from '../../crash/arm/memory-size.js';
 import { exitCodeFor, ExitCode } from '../exit-codes.js';
 import { errorToJson, formatErrorText, writeJson, type CommandOutput } from '../output.js';
 import { progressOption } from '../progress.js';
-import { isoEntries, listedEntries, type ListedEntry } from './list.js';
+import { readBootList, readIsoFileEntries, type ListedEntry } from '../../bootcfg/machine.js';
+import { shapeOption } from './list.js';
 import type { Command } from '../cli.js';
 
-const usage = `Usage: kexec-ts reboot [ENTRY] [--dry-run] [--append S] [--reuse-cmdline] [--force] [--root DIR] [--esp DIR] [--iso FILE] [--json]
+const usage = `Usage: kexec-ts reboot [ENTRY] [--dry-run] [--append S] [--reuse-cmdline] [--force] [--root DIR [--shape S]] [--esp DIR] [--iso FILE] [--json]
 Fast reboot into a boot entry without firmware or boot loader: the default one, or ENTRY (an id,
 a title, an index as 'kexec-ts list' shows it, or a glob). The entry's kernel, initrds and command
 line are loaded with every check, then the machine hands off: through systemd when it runs the
@@ -34,11 +35,14 @@ async function run(args: string[], output: CommandOutput): Promise<number> {
     root: { type: 'string' },
     esp: { type: 'string' },
     iso: { type: 'string' },
+    shape: { type: 'string' },
   });
   if (positionals.length > 1) throw new UsageError(`reboot takes at most one ENTRY.\n${usage}`);
   const dryRun = values['dry-run'] === true;
   // With --iso the choice is among the image's entries only: that is what the user asked to boot.
-  const listed: { entries: ListedEntry[] } = values.iso !== undefined ? { entries: isoEntries(values.iso).entries } : listedEntries(values.root ?? "/", values.esp);
+  const listed: { entries: ListedEntry[] } = values.iso !== undefined
+    ? readIsoFileEntries(values.iso)
+    : readBootList(values.root ?? '/', { ...(values.esp !== undefined ? { espDir: values.esp } : {}), ...shapeOption(values.shape) });
   const entry = selectBootEntry(listed.entries, positionals[0]);
   if (entry.unbootableReason !== undefined) {
     throw new KexecError(ErrorCode.NO_BOOT_ENTRY, `The entry '${entry.title}' cannot be booted with kexec: ${entry.unbootableReason.message}.`, {
