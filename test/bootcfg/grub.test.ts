@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { lexGrubScript, plainWordText } from '../../src/bootcfg/grub/lex.js';
 import { parseGrubScript } from '../../src/bootcfg/grub/parse.js';
 import { parseGrubConfig } from '../../src/bootcfg/grub/read.js';
+import { runGrubScript } from '../../src/bootcfg/grub/script.js';
+import { evaluateTest } from '../../src/bootcfg/grub/test-expression.js';
 import { chooseGrubDefault, splitMenuPath } from '../../src/bootcfg/grub/menu.js';
 import { grubLoaderCmdline } from '../../src/bootcfg/grub/cmdline.js';
 import { parseGrubenv } from '../../src/bootcfg/grub/grubenv.js';
@@ -237,6 +239,85 @@ test('a value that doubles every line is cut at the limit', () => {
   const config = grub(`set a=xxxxxxxxxxxxxxxx\n${'set a=$a$a\n'.repeat(40)}menuentry A { linux /a $a }`);
   assert.ok(config.entries[0]!.cmdline.length <= 64 * 1024 + 2);
   assert.ok(config.warnings.some((warning) => warning.code === 'LIMIT_REACHED'));
+});
+
+/** What a script echoes, run as GRUB's `source` runs it. */
+function echoed(source: string): string {
+  return runGrubScript(source).output;
+}
+
+test('echo prints through the output hook: arguments joined by a space, -n drops the newline, -e reads escapes, options only first', () => {
+  assert.equal(echoed('echo a   b\necho -n x\necho -e "1\\n2\\t3"\necho -ne "y\\c"\necho foo -n'), 'a b\nx1\n2\t3\nyfoo -n\n');
+  // The echo of an entry body goes through the same hook when parseGrubConfig runs it.
+  assert.equal(grub('echo loading\nmenuentry A { linux /a }').entries.length, 1);
+});
+
+test('an empty quoted word is an argument: [ "$x" = "" ] holds for an unset x, echo a "" b keeps both blanks', () => {
+  assert.equal(echoed('if [ "$x" = "" ]; then echo empty; fi\nif [ $x = "" ]; then echo never; fi\necho a "" b\necho a \'\' b'), 'empty\na  b\na  b\n');
+  const config = grub('if [ "${timeout}" = "" ]; then set default=1; fi\nmenuentry A { linux /a }\nmenuentry B { linux /b }');
+  assert.equal(config.defaultId, 'B');
+});
+
+test('$"..." is the quoted text itself (gettext without a translation)', () => {
+  assert.equal(echoed('x=5\necho $"a  $x" one$"two"'), 'a  5 onetwo\n');
+});
+
+test('"$@" is one word per positional parameter, joined to the text around it; $@ and $* split', () => {
+  assert.equal(echoed('function f { for v in "$@"; do echo "[$v]"; done; for v in x"$@"y; do echo "[$v]"; done; echo $#; }\nf a "b c"'), '[a]\n[b c]\n[xa]\n[b cy]\n2\n');
+  assert.equal(echoed('function f { for v in "$@"; do echo "[$v]"; done; echo "$*"; }\nf'), '\n');
+});
+
+test('shift N drops N parameters; shifting past $# fails and shifts nothing', () => {
+  assert.equal(echoed('function f { shift 2; echo $? $# $1; shift 5; echo $? $# $1; shift; echo $? $#; }\nf a b c d'), '0 2 c\n1 2 c\n0 1\n');
+});
+
+test('break N and continue N leave N loops, never more than are active; a function starts outside any loop', () => {
+  assert.equal(echoed('for i in 1 2; do for j in a b; do echo $i$j; break 2; done; done'), '1a\n');
+  assert.equal(echoed('for i in 1 2; do for j in a b; do echo $i$j; continue 2; done; done'), '1a\n2a\n');
+  assert.equal(echoed('for i in 1 2; do break 9; echo no; done; echo after'), 'after\n');
+  assert.equal(echoed('function f { break; echo in-f; }\nfor i in 1 2; do f; echo $i; done'), 'in-f\n1\nin-f\n2\n');
+  const bad = runGrubScript('for i in 1 2; do break 0; echo $i; done');
+  assert.equal(bad.output, '1\n2\n');
+  assert.ok(bad.warnings.some((warning) => warning.code === 'SYNTAX_ERROR'));
+});
+
+test('return [N] ends the function with N or $?; while and until; if/elif/else; ! negates', () => {
+  assert.equal(echoed('function f { false; return; echo no; }\nif f; then echo t; else echo f; fi\nfunction g { return 0; }\ng; echo $?'), 'f\n0\n');
+  assert.equal(echoed('x=\nuntil [ "$x" = aaa ]; do x="a$x"; done; echo $x\nwhile ! [ -z "$x" ]; do x=; done; echo "[$x]"'), 'aaa\n[]\n');
+  assert.equal(echoed('if false; then echo 1; elif ! true; then echo 2; elif [ a = a -a 1 -lt 2 ]; then echo 3; else echo 4; fi'), '3\n');
+});
+
+test('test and [ read words as test.c does: comparisons first, side-by-side tests and-ed, numbers in base 0, -pgt for versions', () => {
+  const noFiles = { exists: () => false, isFile: () => false, isDirectory: () => false, isNonEmpty: () => false };
+  const holds = (...args: string[]): boolean => evaluateTest(args, noFiles);
+  assert.equal(holds('=', ''), false); // `[ $unset = "" ]`: the word "=" and the empty word, and-ed
+  assert.equal(holds('a', 'b'), true);
+  assert.equal(holds('a', '', 'b'), false);
+  assert.equal(holds('a', '-a', 'b', '-o', ''), true);
+  assert.equal(holds('', '-o', 'x', '-a', ''), false);
+  assert.equal(holds('!', 'a', '=', 'b', '-a', '-n', 'x'), true);
+  assert.equal(holds('(', 'a', '=', 'b', '-o', 'c', ')', '-a', 'd'), true);
+  assert.equal(holds('0x10', '-eq', '16', ']'), true);
+  assert.equal(holds('010', '-eq', '8'), true);
+  assert.equal(holds('vmlinuz-2', '-plt', 'vmlinuz-11'), true);
+  assert.equal(holds('vmlinuz-2', '<', 'vmlinuz-11'), false);
+  assert.equal(holds('z', '<', '\u00e2'), true); // bytes unsigned, as grub_script_strcmp checks
+  // Deviation kept on purpose (test.c says true): no words is false, see test-expression.ts.
+  assert.equal(holds(), false);
+  assert.equal(holds(']'), false);
+});
+
+test('eval runs its arguments, joined by a space, in the caller\'s variables and parameters', () => {
+  assert.equal(echoed('function f { eval echo \\$1 "$2"; eval v=$1; }\nf one two; echo $v\nif eval false; then echo no; else echo failed; fi'), 'one two\none\nfailed\n');
+});
+
+test('eval and function recursion stay bounded: nesting and the command budget stop them with a warning', () => {
+  const recursive = runGrubScript("x='eval $x'\neval $x\necho done");
+  assert.equal(recursive.output, 'done\n');
+  assert.ok(recursive.warnings.some((warning) => warning.code === 'LIMIT_REACHED'));
+  // A long text evaluated in a loop is charged for its length, so the budget ends it early.
+  const long = runGrubScript(`x="${'true;'.repeat(10_000)}"\nwhile true; do eval $x; done`);
+  assert.ok(long.warnings.some((warning) => warning.code === 'LIMIT_REACHED' && /stopped after/.test(warning.message)));
 });
 
 test("debian-installer netboot grub.cfg: 'Install' first and default, nested submenu paths, every entry boots the installer", () => {

@@ -1,111 +1,12 @@
 /**
- * The parts of GRUB's commands that need no interpreter state: `test`/`[` expressions
- * (grub-core/commands/test.c, as the GRUB manual's "test" describes them), menuentry/submenu
+ * The parts of GRUB's commands that need no interpreter state: `echo`'s text, menuentry/submenu
  * option parsing (GRUB manual, "menuentry"), `search` options, and what each boot command
- * means for kexec. Pure.
+ * means for kexec; `test`/`[` live in test-expression.ts. Pure.
  */
 import { UnbootableCode, type UnbootableReason } from '../types.js';
 import { stripDevice } from './context.js';
 
-export interface FileTests {
-  exists(path: string): boolean;
-  isFile(path: string): boolean;
-  isDirectory(path: string): boolean;
-  isNonEmpty(path: string): boolean;
-}
-
-/** Integer as GRUB's test reads it (strtol base 10, a bad number is 0). */
-function toInteger(text: string): number {
-  const match = /^\s*[-+]?\d+/.exec(text);
-  return match ? Number.parseInt(match[0], 10) : 0;
-}
-
-/**
- * `test EXPRESSION` / `[ EXPRESSION ]`: `!`, `-a`, `-o`, parentheses, string and integer
- * comparisons, `-n`/`-z`, and the file tests `-e`/`-f`/`-d`/`-s` through `files`.
- * A lone argument is true when non-empty; no argument is false.
- */
-export function evaluateTest(args: readonly string[], files: FileTests): boolean {
-  let position = 0;
-  const peek = (offset = 0): string | undefined => args[position + offset];
-
-  const primary = (): boolean => {
-    const token = peek();
-    if (token === undefined) return false;
-    if (token === '!') {
-      position++;
-      return !primary();
-    }
-    if (token === '(') {
-      position++;
-      const value = orExpression();
-      if (peek() === ')') position++;
-      return value;
-    }
-    const operator = peek(1);
-    if (operator !== undefined && peek(2) !== undefined && BINARY.has(operator)) {
-      const left = token;
-      const right = peek(2)!;
-      position += 3;
-      return compareBinary(left, operator, right);
-    }
-    if (token.length === 2 && token.startsWith('-') && UNARY.has(token) && peek(1) !== undefined) {
-      const operand = peek(1)!;
-      position += 2;
-      switch (token) {
-        case '-n': return operand !== '';
-        case '-z': return operand === '';
-        case '-e': return files.exists(operand);
-        case '-f': return files.isFile(operand);
-        case '-d': return files.isDirectory(operand);
-        default: return files.isNonEmpty(operand);
-      }
-    }
-    position++;
-    return token !== '';
-  };
-  const andExpression = (): boolean => {
-    let value = primary();
-    while (peek() === '-a') {
-      position++;
-      const right = primary();
-      value = value && right;
-    }
-    return value;
-  };
-  const orExpression = (): boolean => {
-    let value = andExpression();
-    while (peek() === '-o') {
-      position++;
-      const right = andExpression();
-      value = value || right;
-    }
-    return value;
-  };
-  if (args.length === 0) return false;
-  return orExpression();
-}
-
-const UNARY = new Set(['-n', '-z', '-e', '-f', '-d', '-s']);
-const BINARY = new Set(['=', '==', '!=', '<', '<=', '>', '>=', '-eq', '-ne', '-lt', '-le', '-gt', '-ge']);
-
-function compareBinary(left: string, operator: string, right: string): boolean {
-  switch (operator) {
-    case '=':
-    case '==': return left === right;
-    case '!=': return left !== right;
-    case '<': return left < right;
-    case '<=': return left <= right;
-    case '>': return left > right;
-    case '>=': return left >= right;
-    case '-eq': return toInteger(left) === toInteger(right);
-    case '-ne': return toInteger(left) !== toInteger(right);
-    case '-lt': return toInteger(left) < toInteger(right);
-    case '-le': return toInteger(left) <= toInteger(right);
-    case '-gt': return toInteger(left) > toInteger(right);
-    default: return toInteger(left) >= toInteger(right);
-  }
-}
+export { evaluateTest, type FileTests } from './test-expression.js';
 
 export interface MenuentryArguments {
   title: string | undefined;
@@ -197,9 +98,37 @@ export function looksLikeMemtest(kernel: string | undefined, title: string): boo
   return /memtest/i.test(kernel ?? '') || /memtest/i.test(title);
 }
 
+/**
+ * `echo [-n] [-e] ARG...` as grub-core/commands/echo.c prints it: options only before the first
+ * argument (`-ne` too; anything else is text), arguments joined by one space, a newline unless
+ * `-n`. With `-e`, `\\ \a \f \n \r \t \v` are escapes, `\c` drops the final newline, and any other
+ * escaped character is dropped with its backslash.
+ */
+export function echoText(argv: readonly string[]): string {
+  let newline = true;
+  let escapes = false;
+  let first = 0;
+  for (; first < argv.length && /^-[ne]+$/.test(argv[first]!); first++) {
+    if (argv[first]!.includes('n')) newline = false;
+    if (argv[first]!.includes('e')) escapes = true;
+  }
+  const words = argv.slice(first);
+  if (escapes) {
+    for (let index = 0; index < words.length; index++) {
+      words[index] = words[index]!.replace(/\\([\s\S]?)/g, (_match, escaped: string) => {
+        if (escaped === 'c') newline = false;
+        return ECHO_ESCAPES[escaped] ?? '';
+      });
+    }
+  }
+  return words.join(' ') + (newline ? '\n' : '');
+}
+
+const ECHO_ESCAPES: Readonly<Record<string, string>> = { '\\': '\\', a: '\x07', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
+
 /** Commands that only draw, probe or configure GRUB itself: they succeed and change nothing we read. */
 export const HARMLESS_COMMANDS = new Set([
-  'insmod', 'rmmod', 'echo', 'terminal_output', 'terminal_input', 'terminal', 'serial', 'loadfont',
+  'insmod', 'rmmod', 'terminal_output', 'terminal_input', 'terminal', 'serial', 'loadfont',
   'background_image', 'background_color', 'play', 'sleep', 'clear', 'font', 'save_env', 'set_background',
   'videoinfo', 'cryptomount', 'boot', 'lsmod', 'ls', 'cat', 'usb', 'nativedisk', 'password',
   'password_pbkdf2', 'gettext', 'tr', 'sendkey', 'hello', 'lsfonts', 'load_env_sig', 'verify_detached',

@@ -11,23 +11,12 @@
 import { BOOTCFG_LIMITS } from '../../limits.js';
 import { assertConfigSize, WarningSink } from '../text.js';
 import { BootConfigWarningCode, type BootFileReader } from '../types.js';
-import {
-  evaluateTest,
-  FALSE_COMMANDS,
-  HARMLESS_COMMANDS,
-  INITRD_COMMANDS,
-  KERNEL_COMMANDS,
-  nonLinuxBootCommand,
-  recordBootCommand,
-  parseMenuentryArguments,
-  parseSearchArguments,
-  type EntryActions,
-} from './commands.js';
-
+import { runBuiltin, type BuiltinHost } from './builtins.js';
+import { parseMenuentryArguments, type EntryActions } from './commands.js';
 import { copyContext, expandWords, lookupVariable, type Context, type Frame } from './context.js';
+import { BudgetExhausted, ControlSignal, LoopSignal, loopOutcome } from './control.js';
 import { GrubFiles } from './files.js';
-import { parseGrubenv } from './grubenv.js';
-import { GrubParseCache, type Statement, type Word } from './parse.js';
+import { GrubParseCache, parseGrubScript, type Statement, type Word } from './parse.js';
 
 export interface PendingMenuItem {
   kind: 'entry' | 'submenu';
@@ -42,10 +31,11 @@ export interface PendingMenuItem {
   version?: string;
 }
 
-class ControlSignal {
-  constructor(readonly kind: 'return' | 'break' | 'continue' | 'exit', readonly status: number) {}
-}
-class BudgetExhausted {}
+/**
+ * `eval` parses text the command budget does not see; each eval is charged one command per
+ * this many characters of it, so evaluating a long value in a loop stays bounded by the budget.
+ */
+const EVAL_CHARACTERS_PER_COMMAND = 64;
 
 export interface InterpreterOptions {
   /** Where relative-to-device paths may live in the reader's namespace (default `['/', '/boot']`). */
@@ -54,21 +44,24 @@ export interface InterpreterOptions {
   variables: Record<string, string>;
   /** Called by `blscfg`: the BLS entries to add to the current menu. */
   blscfg: (interpreter: GrubInterpreter, context: Context) => PendingMenuItem[];
+  /** Receives what `echo` prints, as GRUB would print it on its console. Default: discarded. */
+  output?: (text: string) => void;
 }
 
-export class GrubInterpreter {
+export class GrubInterpreter implements BuiltinHost {
   readonly functions = new Map<string, Statement[]>();
   private commandsExecuted = 0;
-  private lastStatus = 0;
+  private status = 0;
+  private loops = 0;
   private depth = 0;
   private readonly fileStack: string[] = [];
   private readonly parses = new GrubParseCache();
   private menu: PendingMenuItem[] = [];
-  private recorder: EntryActions | undefined;
-  private recorderTitle = '';
+  private recorder: { actions: EntryActions; title: string } | undefined;
   private itemCount = 0;
   private readonly warnedCommands = new Set<string>();
   private truncatedValue = false;
+  private budgetReported = false;
 
   readonly files: GrubFiles;
 
@@ -82,6 +75,23 @@ export class GrubInterpreter {
 
   get currentFile(): string {
     return this.fileStack[this.fileStack.length - 1] ?? 'grub.cfg';
+  }
+
+  /** `$?`: the status of the last command run. */
+  get lastStatus(): number {
+    return this.status;
+  }
+
+  get activeLoops(): number {
+    return this.loops;
+  }
+
+  get recording(): { actions: EntryActions; title: string } | undefined {
+    return this.recorder;
+  }
+
+  get output(): ((text: string) => void) | undefined {
+    return this.options.output;
   }
 
   /** Parses and runs a file at top level or through `source`, adding its entries to `menu`. */
@@ -109,11 +119,11 @@ export class GrubInterpreter {
     try {
       this.runList(statements, context, frame);
     } catch (error) {
-      if (error instanceof ControlSignal) return;
+      if (error instanceof ControlSignal || error instanceof LoopSignal) return;
       if (error instanceof BudgetExhausted) {
-        if (this.commandsExecuted === BOOTCFG_LIMITS.grubCommandsExecuted + 1) {
+        if (!this.budgetReported) {
+          this.budgetReported = true;
           this.sink.add(BootConfigWarningCode.LIMIT_REACHED, `stopped after ${BOOTCFG_LIMITS.grubCommandsExecuted} commands (a loop that does not end?)`, this.currentFile);
-          this.commandsExecuted++;
         }
         return;
       }
@@ -125,8 +135,7 @@ export class GrubInterpreter {
   runEntryBody(item: PendingMenuItem, context: Context): EntryActions {
     const actions: EntryActions = { kernelArgs: [], initrds: [] };
     const savedRecorder = this.recorder;
-    this.recorder = actions;
-    this.recorderTitle = item.title;
+    this.recorder = { actions, title: item.title };
     this.fileStack.push(item.file);
     try {
       this.runGuarded(item.body, copyContext(context, false), { positional: item.positional });
@@ -155,7 +164,7 @@ export class GrubInterpreter {
 
   /** Word expansion with this interpreter's variables and `$?`. */
   expandWords(words: readonly Word[], context: Context, frame: Frame): string[] {
-    return expandWords(words, (name) => lookupVariable(name, context, frame, this.lastStatus), () => this.warnTruncated());
+    return expandWords(words, (name) => lookupVariable(name, context, frame, this.status), () => this.warnTruncated(), frame.positional);
   }
 
   private runList(statements: Statement[], context: Context, frame: Frame): number {
@@ -165,12 +174,12 @@ export class GrubInterpreter {
   }
 
   private runStatement(statement: Statement, context: Context, frame: Frame): number {
-    if (++this.commandsExecuted > BOOTCFG_LIMITS.grubCommandsExecuted) throw new BudgetExhausted();
+    this.charge(1);
     switch (statement.kind) {
       case 'command': {
         const status = this.runCommand(statement.words, context, frame, statement.line);
-        this.lastStatus = statement.negated ? (status === 0 ? 1 : 0) : status;
-        return this.lastStatus;
+        this.status = statement.negated ? (status === 0 ? 1 : 0) : status;
+        return this.status;
       }
       case 'if':
         for (const branch of statement.branches) {
@@ -178,17 +187,26 @@ export class GrubInterpreter {
         }
         return statement.otherwise ? this.runList(statement.otherwise, context, frame) : 0;
       case 'loop':
-        for (;;) {
-          const conditionHolds = this.runList(statement.condition, context, frame) === 0;
-          if (conditionHolds === statement.until) return 0;
-          if (this.runLoopBody(statement.body, context, frame) === 'break') return 0;
-        }
+        return this.inLoop(() => {
+          // As GRUB's cmdwhile: the loop's status is its condition's when that ends it.
+          for (;;) {
+            const condition = this.runList(statement.condition, context, frame);
+            if ((condition === 0) === statement.until) return condition;
+            const round = this.runLoopBody(statement.body, context, frame);
+            if (round.stop) return round.status;
+          }
+        });
       case 'for':
-        for (const item of this.expandWords(statement.items, context, frame)) {
-          context.vars.set(statement.variable, item);
-          if (this.runLoopBody(statement.body, context, frame) === 'break') break;
-        }
-        return 0;
+        return this.inLoop(() => {
+          let status = 0;
+          for (const item of this.expandWords(statement.items, context, frame)) {
+            context.vars.set(statement.variable, item);
+            const round = this.runLoopBody(statement.body, context, frame);
+            status = round.status;
+            if (round.stop) break;
+          }
+          return status;
+        });
       case 'function':
         this.functions.set(statement.name, statement.body);
         return 0;
@@ -198,15 +216,27 @@ export class GrubInterpreter {
     }
   }
 
-  private runLoopBody(body: Statement[], context: Context, frame: Frame): 'break' | 'next' {
+  private charge(commands: number): void {
+    this.commandsExecuted += commands;
+    if (this.commandsExecuted > BOOTCFG_LIMITS.grubCommandsExecuted) throw new BudgetExhausted();
+  }
+
+  private inLoop(run: () => number): number {
+    this.loops++;
     try {
-      this.runList(body, context, frame);
-    } catch (error) {
-      if (error instanceof ControlSignal && error.kind === 'break') return 'break';
-      if (error instanceof ControlSignal && error.kind === 'continue') return 'next';
-      throw error;
+      return run();
+    } finally {
+      this.loops--;
     }
-    return 'next';
+  }
+
+  private runLoopBody(body: Statement[], context: Context, frame: Frame): { status: number; stop: boolean } {
+    try {
+      return { status: this.runList(body, context, frame), stop: false };
+    } catch (error) {
+      if (!(error instanceof LoopSignal)) throw error;
+      return { status: 0, stop: loopOutcome(error) === 'stop' };
+    }
   }
 
   private registerMenuItem(statement: Extract<Statement, { kind: 'menu' }>, context: Context, frame: Frame): void {
@@ -256,101 +286,59 @@ export class GrubInterpreter {
     const args = argv.slice(1);
     const body = this.functions.get(name);
     if (body) return this.callFunction(body, args, context);
-    return this.runBuiltin(name, args, context, frame, line);
+    return runBuiltin(this, name, args, context, frame, line);
   }
 
   private callFunction(body: Statement[], args: string[], context: Context): number {
-    if (++this.depth > BOOTCFG_LIMITS.nestingDepth) {
-      this.depth--;
-      this.sink.add(BootConfigWarningCode.LIMIT_REACHED, `function calls nested deeper than ${BOOTCFG_LIMITS.nestingDepth}`, this.currentFile);
+    return this.nested('function calls', () => {
+      // A function starts outside any loop: its `break` cannot leave the caller's (execute.c).
+      const savedLoops = this.loops;
+      this.loops = 0;
+      try {
+        return this.runList(body, context, { positional: args });
+      } catch (error) {
+        if (error instanceof ControlSignal && error.kind === 'return') return error.status;
+        throw error;
+      } finally {
+        this.loops = savedLoops;
+      }
+    });
+  }
+
+  private nested(what: string, run: () => number): number {
+    if (this.depth >= BOOTCFG_LIMITS.nestingDepth) {
+      this.sink.add(BootConfigWarningCode.LIMIT_REACHED, `${what} nested deeper than ${BOOTCFG_LIMITS.nestingDepth}`, this.currentFile);
       return 1;
     }
+    this.depth++;
     try {
-      return this.runList(body, context, { positional: args });
-    } catch (error) {
-      if (error instanceof ControlSignal && error.kind === 'return') return error.status;
-      throw error;
+      return run();
     } finally {
       this.depth--;
     }
   }
 
-  private runBuiltin(name: string, args: string[], context: Context, frame: Frame, line: number): number {
-    if (this.recorder && recordBootCommand(this.recorder, name, args, this.recorderTitle, line)) return 0;
-    switch (name) {
-      case 'set': {
-        const assignment = args[0];
-        if (assignment === undefined) return 0;
-        const equals = assignment.indexOf('=');
-        if (equals < 0) return 0;
-        this.setVariable(context, assignment.slice(0, equals), assignment.slice(equals + 1));
-        return 0;
-      }
-      case 'unset':
-        for (const variable of args) context.vars.delete(variable);
-        return 0;
-      case 'export':
-        for (const variable of args) context.exported.add(variable);
-        return 0;
-      case '[':
-        if (args[args.length - 1] !== ']') {
-          this.sink.add(BootConfigWarningCode.SYNTAX_ERROR, '"[" without a closing "]"', this.currentFile, line);
-          return 1;
-        }
-        return evaluateTest(args.slice(0, -1), this.files.tests()) ? 0 : 1;
-      case 'test':
-        return evaluateTest(args, this.files.tests()) ? 0 : 1;
-      case 'true':
-        return 0;
-      case 'false':
-        return 1;
-      case 'return':
-        throw new ControlSignal('return', args[0] === undefined ? this.lastStatus : Number.parseInt(args[0], 10) || 0);
-      case 'break':
-        throw new ControlSignal('break', 0);
-      case 'continue':
-        throw new ControlSignal('continue', 0);
-      case 'exit':
-        throw new ControlSignal('exit', 0);
-      case 'shift':
-        frame.positional.shift();
-        return 0;
-      case 'setparams':
-        frame.positional = [...args];
-        return 0;
-      case 'load_env':
-        return this.loadEnv(args, context);
-      case 'search': {
-        const search = parseSearchArguments(args);
-        if (search.variable !== undefined && search.key !== undefined) {
-          // The device cannot be known without the disks; keep what was searched for.
-          this.setVariable(context, search.variable, `${search.kind}=${search.key}`);
-        }
-        return 0;
-      }
-      case 'source':
-      case 'configfile':
-        return this.sourceFile(args[0], context, line);
-      case 'blscfg':
-        for (const item of this.options.blscfg(this, context)) this.addMenuItem(item);
-        return 0;
-      default:
-        break;
-    }
-    if (HARMLESS_COMMANDS.has(name)) return 0;
-    if (FALSE_COMMANDS.has(name)) return 1;
-    if (KERNEL_COMMANDS.has(name) || INITRD_COMMANDS.has(name) || nonLinuxBootCommand(name, args, '') || name === 'devicetree') {
-      return 0; // Boot commands outside an entry load nothing we can offer.
-    }
-    const key = `${this.currentFile}:${line}:${name}`;
-    if (!this.warnedCommands.has(key)) {
-      this.warnedCommands.add(key);
-      this.sink.add(BootConfigWarningCode.UNKNOWN_COMMAND, `unknown command "${name}" (treated as failing)`, this.currentFile, line);
-    }
-    return 1;
+  /** `eval`: the text parsed and run here, in the caller's variables and parameters. */
+  evalScript(text: string, context: Context, frame: Frame, line: number): number {
+    this.charge(Math.floor(text.length / EVAL_CHARACTERS_PER_COMMAND));
+    const parsed = parseGrubScript(text);
+    for (const problem of parsed.problems) this.sink.add(BootConfigWarningCode.SYNTAX_ERROR, `eval: ${problem.message}`, this.currentFile, line);
+    if (parsed.problems.length > 0) return 1;
+    return this.nested('eval', () => this.runList(parsed.statements, context, frame));
   }
 
-  private setVariable(context: Context, name: string, value: string): void {
+  blscfg(context: Context): void {
+    for (const item of this.options.blscfg(this, context)) this.addMenuItem(item);
+  }
+
+  warnUnknownCommand(name: string, line: number): void {
+    const key = `${this.currentFile}:${line}:${name}`;
+    if (this.warnedCommands.has(key)) return;
+    this.warnedCommands.add(key);
+    this.sink.add(BootConfigWarningCode.UNKNOWN_COMMAND, `unknown command "${name}" (treated as failing)`, this.currentFile, line);
+  }
+
+  setVariable(context: Context, name: string, value: string): void {
     if (value.length > BOOTCFG_LIMITS.grubValueChars) {
       this.warnTruncated();
       value = value.slice(0, BOOTCFG_LIMITS.grubValueChars);
@@ -364,26 +352,7 @@ export class GrubInterpreter {
     this.sink.add(BootConfigWarningCode.LIMIT_REACHED, `a value longer than ${BOOTCFG_LIMITS.grubValueChars} characters was cut`, this.currentFile);
   }
 
-  private loadEnv(args: string[], context: Context): number {
-    let file: string | undefined;
-    const names: string[] = [];
-    for (let index = 0; index < args.length; index++) {
-      const arg = args[index]!;
-      if (arg === '-f' || arg === '--file') file = args[++index];
-      else if (arg.startsWith('--file=')) file = arg.slice('--file='.length);
-      else if (arg.startsWith('-')) continue;
-      else names.push(arg);
-    }
-    const found = this.files.read(file ?? `${context.vars.get('prefix') ?? ''}/grubenv`);
-    if (found === undefined) return 1;
-    const variables = parseGrubenv(found.text, found.file);
-    for (const [name, value] of variables) {
-      if (names.length === 0 || names.includes(name)) this.setVariable(context, name, value);
-    }
-    return 0;
-  }
-
-  private sourceFile(path: string | undefined, context: Context, line: number): number {
+  sourceFile(path: string | undefined, context: Context, line: number): number {
     if (path === undefined) return 1;
     const found = this.files.read(path);
     if (found === undefined) {
