@@ -6,7 +6,9 @@
  * submenu's body runs in a new context that sees only exported variables
  * (grub-core/kern/env.c, grub_env_context_open). Nothing touches the machine: files come
  * through the reader, and commands that would draw, probe hardware or boot are recorded or
- * ignored. Unknown commands become warnings and fail, as they do in GRUB.
+ * ignored (builtins.ts says which). Unknown commands become warnings and fail, as in GRUB.
+ * Statements, loops, functions and menus are here; the commands in builtins.ts; how
+ * return/break/continue leave statements in control.ts.
  */
 import { BOOTCFG_LIMITS } from '../../limits.js';
 import { assertConfigSize, WarningSink } from '../text.js';
