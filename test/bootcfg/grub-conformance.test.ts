@@ -10,11 +10,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FALSE_COMMANDS, HARMLESS_COMMANDS, INITRD_COMMANDS, KERNEL_COMMANDS } from '../../src/bootcfg/grub/commands.js';
 import { parseGrubScript } from '../../src/bootcfg/grub/parse.js';
 import { runGrubScript } from '../../src/bootcfg/grub/script.js';
 import { BootConfigWarningCode, memoryBootFileReader } from '../../src/bootcfg/types.js';
 
-const DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test/fixtures/grub-script-conformance');
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const DIR = path.join(ROOT, 'test/fixtures/grub-script-conformance');
 
 interface ConformanceCase {
   name: string;
@@ -90,4 +92,21 @@ test('GRUB script conformance: the figure', (t) => {
   const figure = `${passing} of ${manifest.cases.length} cases pass (${manifest.outOfScope.length} GRUB tests out of scope)`;
   t.diagnostic(figure);
   assert.equal(passing, manifest.cases.length - EXPECTED_KNOWN_FAILURES, figure);
+});
+
+test('docs/grub-commands.md names every command set and states this figure', () => {
+  const doc = fs.readFileSync(path.join(ROOT, 'docs/grub-commands.md'), 'utf8');
+  const section = (heading: string): string => {
+    const start = doc.indexOf(`## ${heading}`);
+    assert.ok(start >= 0, `no "## ${heading}" section`);
+    const end = doc.indexOf('\n## ', start + 1);
+    return doc.slice(start, end < 0 ? undefined : end);
+  };
+  const named = (text: string, command: string): boolean => text.includes(`\`${command}\``);
+  for (const command of HARMLESS_COMMANDS) assert.ok(named(section('Ignored'), command), `${command} missing from Ignored`);
+  for (const command of FALSE_COMMANDS) assert.ok(named(section('Answered'), command), `${command} missing from Answered "no"`);
+  for (const command of [...KERNEL_COMMANDS, ...INITRD_COMMANDS, 'devicetree']) assert.ok(named(section('Recorded'), command), `${command} missing from Recorded`);
+  const figure = /\*\*Conformance:\*\* (\d+) of (\d+) cases[\s\S]*?(\d+) known failures; (\d+) GRUB tests are out of scope/.exec(doc);
+  assert.ok(figure, 'no conformance figure');
+  assert.deepEqual(figure.slice(1).map(Number), [manifest.cases.length - EXPECTED_KNOWN_FAILURES, manifest.cases.length, EXPECTED_KNOWN_FAILURES, manifest.outOfScope.length]);
 });
