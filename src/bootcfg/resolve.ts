@@ -14,11 +14,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ErrorCode, ParseError } from '../errors.js';
 import { BOOTCFG_LIMITS } from '../limits.js';
+import { expandForGrubBlscfg } from './bls/grub-variables.js';
 import { readBlsConfig } from './bls/read.js';
 import { distroBootEntries, type BootDirectoryListing } from './distro/layout.js';
 import { parseGrubConfig } from './grub/read.js';
 import { parseSyslinuxConfig } from './syslinux/parse.js';
-import { joinPath, normalizePath, underBase } from './text.js';
+import { dirName, joinPath, normalizePath, underBase } from './text.js';
 import { UnbootableCode, type BootConfig, type BootEntry, type BootFileReader } from './types.js';
 import { readIsoBootMenus } from './iso9660/boot-entries.js';
 import { detectVolumeShape, volumeShapePlaces, type VolumeShape, type VolumeShapeFinding } from './volume-shape.js';
@@ -261,7 +262,10 @@ export function readBootConfig(rootDir: string, options: ReadBootConfigOptions =
       const roots = places.blsRoots.filter((root) => reader.kind(joinPath(root, 'loader/entries')) === 'directory');
       if (roots.length === 0 && loader !== 'bls') return undefined;
       const saved = options.savedEntryId !== undefined ? { savedEntryId: options.savedEntryId } : {};
-      return finish('bls', readBlsConfig(reader, { partitionRoots: roots.length > 0 ? roots : [places.blsRoots[0]!], ...override, ...saved }));
+      const bls = readBlsConfig(reader, { partitionRoots: roots.length > 0 ? roots : [places.blsRoots[0]!], ...override, ...saved });
+      // grubenv lies beside the grub.cfg that would have loaded it.
+      const grubenvFiles = places.grubConfigs.map((config) => joinPath(dirName(config), 'grubenv'));
+      return finish('bls', expandForGrubBlscfg(bls, reader, { grubenvFiles, pathBases: places.pathBases }));
     },
     syslinux: () => {
       const file = firstFile(places.syslinuxConfigs);

@@ -80,6 +80,8 @@ export interface BootEntry {
    * booting it as it is would start a kernel with no root=). Absent when a config wrote it.
    */
   cmdlineOrigin?: 'this-boot' | 'unknown';
+  /** With cmdlineOrigin `unknown`: why, for people ("its /boot has kernels but no loader config..."). */
+  cmdlineUnknownReason?: string;
   devicetree?: string;
   source: SourceLocation;
   isDefault: boolean;
@@ -117,6 +119,8 @@ export const BootConfigWarningCode = {
   LIMIT_REACHED: 'LIMIT_REACHED',
   INVALID_VALUE: 'INVALID_VALUE',
   UNSUPPORTED: 'UNSUPPORTED',
+  /** BLS entries that refer to GRUB variables, read without the grub.cfg that sets them. */
+  GRUB_VARIABLES: 'GRUB_VARIABLES',
 } as const;
 export type BootConfigWarningCode = (typeof BootConfigWarningCode)[keyof typeof BootConfigWarningCode];
 

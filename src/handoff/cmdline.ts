@@ -88,6 +88,7 @@ export interface EntryCmdline {
   readonly origin: string;
   readonly cmdline: string;
   readonly cmdlineOrigin?: 'this-boot' | 'unknown';
+  readonly cmdlineUnknownReason?: string;
 }
 
 /**
@@ -103,7 +104,7 @@ export function cmdlineForEntry(entry: EntryCmdline, extra: { append?: string | 
     if (entry.origin === 'uki') return undefined;
     throw new ValidationError(
       ErrorCode.CMDLINE_MISSING,
-      `The command line of '${entry.title}' is not known: its /boot has kernels but no boot loader configuration, and it is not this system's, so this boot's command line is no guide.`,
+      `The command line of '${entry.title}' is not known: ${entry.cmdlineUnknownReason ?? 'no configuration gives one'}.`,
       { remedy: "Give the command line that system boots with (--append 'root=UUID=... ro'), or boot with this boot's (--reuse-cmdline)." },
     );
   }

@@ -46,7 +46,9 @@ export function distroBootEntries(listing: BootDirectoryListing): BootConfig {
   }
   const present = new Set(names);
   const cmdline = listing.procCmdline === undefined ? '' : reusableCmdline(listing.procCmdline);
-  const cmdlineOrigin = listing.procCmdline === undefined ? 'unknown' : 'this-boot';
+  const origin: Pick<BootEntry, 'cmdlineOrigin' | 'cmdlineUnknownReason'> = listing.procCmdline === undefined
+    ? { cmdlineOrigin: 'unknown', cmdlineUnknownReason: "its /boot has kernels but no boot loader configuration, and it is not this system's, so this boot's command line is no guide" }
+    : { cmdlineOrigin: 'this-boot' };
 
   const kernels = names
     .map((name) => ({ name, version: KERNEL_NAME.exec(name)?.[1] }))
@@ -66,7 +68,7 @@ export function distroBootEntries(listing: BootDirectoryListing): BootConfig {
       kernel,
       initrds: initrd === undefined ? [] : [joinPath(listing.bootDir, initrd)],
       cmdline,
-      cmdlineOrigin,
+      ...origin,
       source: { file: kernel, line: 1 },
       isDefault: false,
       origin: 'distro',
@@ -91,7 +93,7 @@ export function distroBootEntries(listing: BootDirectoryListing): BootConfig {
           kernel: linkPath,
           initrds: initrdLink === undefined ? [] : [initrdLink],
           cmdline,
-          cmdlineOrigin,
+          ...origin,
           source: { file: linkPath, line: 1 },
           isDefault: false,
           origin: 'distro',

@@ -7,7 +7,6 @@
  */
 import { BOOTCFG_LIMITS } from '../../limits.js';
 import { parseBlsEntry, type BlsEntry } from '../bls/entry.js';
-import { sortBlsEntries } from '../bls/sort.js';
 import { baseName, joinPath, underBase, WarningSink } from '../text.js';
 import {
   BootConfigWarningCode,
@@ -23,6 +22,7 @@ import { initialContext, type Context } from './context.js';
 import { GrubInterpreter, type PendingMenuItem } from './evaluate.js';
 import { chooseGrubDefault, type GrubMenuItem } from './menu.js';
 import { parseGrubScript } from './parse.js';
+import { sortForBlscfg } from './rpm-version.js';
 
 export interface GrubReadOptions {
   /** Resolves `source`, `configfile`, `load_env`, `blscfg` and file tests. Default: no files. */
@@ -59,7 +59,7 @@ function blscfgItems(interpreter: GrubInterpreter, context: Context): PendingMen
       entries.push(entry);
     }
     // BLS paths are relative to the partition holding the entries: the base we found them under.
-    return sortBlsEntries(entries).map((entry) => blsMenuItem(entry, base === '/' ? ['/'] : [base, '/']));
+    return sortForBlscfg(entries).map((entry) => blsMenuItem(entry, base === '/' ? ['/'] : [base, '/']));
   }
   interpreter.sink.add(BootConfigWarningCode.FILE_NOT_FOUND, `blscfg: no BLS entries in ${blsdir}`, interpreter.currentFile);
   return [];

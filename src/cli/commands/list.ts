@@ -79,7 +79,7 @@ export function formatEntries(entries: readonly ListedEntry[]): string {
       if (entry.initrdFiles.length > 0) lines.push(`        initrd  ${entry.initrdFiles.join(' + ')}`);
       const cmdline =
         entry.cmdlineOrigin === 'unknown'
-          ? "(not known: this /boot has no loader config and is not this system's; reboot needs --append or --reuse-cmdline)"
+          ? `(not known: ${entry.cmdlineUnknownReason ?? 'no configuration gives one'}; reboot needs --append or --reuse-cmdline)`
           : entry.cmdline === ''
             ? entry.origin === 'uki'
               ? "(the UKI's own)"
