@@ -64,6 +64,7 @@ export class GrubInterpreter implements BuiltinHost {
   private readonly warnedCommands = new Set<string>();
   private truncatedValue = false;
   private budgetReported = false;
+  private nestingReported = false;
 
   readonly files: GrubFiles;
 
@@ -309,7 +310,9 @@ export class GrubInterpreter implements BuiltinHost {
 
   private nested(what: string, run: () => number): number {
     if (this.depth >= BOOTCFG_LIMITS.nestingDepth) {
-      this.sink.add(BootConfigWarningCode.LIMIT_REACHED, `${what} nested deeper than ${BOOTCFG_LIMITS.nestingDepth}`, this.currentFile);
+      // Once: a recursion retried in a loop would otherwise warn on every round.
+      if (!this.nestingReported) this.sink.add(BootConfigWarningCode.LIMIT_REACHED, `${what} nested deeper than ${BOOTCFG_LIMITS.nestingDepth}`, this.currentFile);
+      this.nestingReported = true;
       return 1;
     }
     this.depth++;
