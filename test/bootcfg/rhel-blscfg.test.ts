@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readBootList } from '../../src/bootcfg/machine.js';
+import { expandBlscfgValue, parseGrubConfig } from '../../src/bootcfg/grub/read.js';
+import { memoryBootFileReader } from '../../src/bootcfg/types.js';
 import { cmdlineForEntry } from '../../src/handoff/cmdline.js';
 import { ValidationError } from '../../src/errors.js';
 
@@ -146,4 +148,24 @@ test('RHEL 8 /boot without its grub.cfg: the entries are expanded from grubenv a
   assert.match(entry.cmdlineUnknownReason ?? '', /\$kernelopts/);
   assert.throws(() => cmdlineForEntry(entry, {}), (error: unknown) => error instanceof ValidationError && /\$kernelopts/.test(error.message));
   assert.equal(cmdlineForEntry(entry, { append: 'root=/dev/sda2 ro' }), 'root=/dev/sda2 ro');
+});
+
+test("blscfg's expansion of options: value and a space, unset is nothing, ${name} is no variable", () => {
+  const vars = new Map([['kernelopts', 'root=/dev/sda2 ro'], ['empty', '']]);
+  assert.equal(expandBlscfgValue('$kernelopts $tuned_params', vars), 'root=/dev/sda2 ro ');
+  assert.equal(expandBlscfgValue('quiet $kernelopts rhgb', vars), 'quiet root=/dev/sda2 ro rhgb');
+  assert.equal(expandBlscfgValue('$empty x', vars), ' x');
+  assert.equal(expandBlscfgValue('${kernelopts} x', vars), '{kernelopts} x');
+  assert.equal(expandBlscfgValue('a$', vars), 'a');
+
+  // Through a grub.cfg: variables grub.cfg set before blscfg, default_kernelopts without `options`,
+  // and an `efi` entry skipped as blscfg skips it.
+  const files = {
+    '/boot/grub2/grub.cfg': 'set kernelopts="root=/dev/vda1 ro"\nblscfg\n',
+    '/boot/loader/entries/a-6.1.conf': 'title A\nversion 6.1\nlinux /vmlinuz-6.1\noptions $kernelopts quiet\n',
+    '/boot/loader/entries/b-6.2.conf': 'title B\nversion 6.2\nlinux /vmlinuz-6.2\n',
+    '/boot/loader/entries/c-efi.conf': 'title C\nefi /EFI/c.efi\n',
+  };
+  const config = parseGrubConfig(files['/boot/grub2/grub.cfg'], '/boot/grub2/grub.cfg', { reader: memoryBootFileReader(files), variables: { default_kernelopts: 'root=/dev/vdb1' } });
+  assert.deepEqual(config.entries.map((entry) => [entry.id, entry.cmdline]), [['b-6.2', 'root=/dev/vdb1'], ['a-6.1', 'root=/dev/vda1 ro quiet']]);
 });

@@ -7,7 +7,7 @@
  */
 import { BOOTCFG_LIMITS } from '../../limits.js';
 import { parseBlsEntry, type BlsEntry } from '../bls/entry.js';
-import { baseName, joinPath, underBase, WarningSink } from '../text.js';
+import { baseName, dirName, joinPath, underBase, WarningSink } from '../text.js';
 import {
   BootConfigWarningCode,
   UnbootableCode,
@@ -59,28 +59,57 @@ function blscfgItems(interpreter: GrubInterpreter, context: Context): PendingMen
       entries.push(entry);
     }
     // BLS paths are relative to the partition holding the entries: the base we found them under.
-    return sortForBlscfg(entries).map((entry) => blsMenuItem(entry, base === '/' ? ['/'] : [base, '/']));
+    // blscfg skips an entry without `linux` (an `efi` one is systemd-boot's, not GRUB's).
+    return sortForBlscfg(entries.filter((entry) => entry.linux !== undefined))
+      .map((entry) => blsMenuItem(entry, context, base === '/' ? ['/'] : [base, '/']));
   }
   interpreter.sink.add(BootConfigWarningCode.FILE_NOT_FOUND, `blscfg: no BLS entries in ${blsdir}`, interpreter.currentFile);
   return [];
 }
 
-/** The menu entry GRUB's blscfg module builds for a BLS entry: script text, so variables expand. */
-function blsMenuItem(entry: BlsEntry, pathBases: string[]): PendingMenuItem {
-  const lines: string[] = [];
-  if (entry.linux !== undefined) lines.push(`linux ${entry.linux} ${entry.options.join(' ')}`);
-  else if (entry.efi !== undefined) lines.push(`chainloader ${entry.efi}`);
+/**
+ * blscfg's own expansion of `options` (expand_val in Fedora's and RHEL's blscfg.c), done once
+ * when the menu is built: `$name` becomes the variable's value and a space (nothing when unset),
+ * one space of the text after a variable is dropped, and `${` is no variable: the `$` goes and
+ * `{name}` stays. The result is pasted into the entry's `linux` line, where GRUB's script
+ * parser splits it into words again.
+ */
+export function expandBlscfgValue(text: string, vars: ReadonlyMap<string, string>): string {
+  let out = '';
+  let index = 0;
+  while (index < text.length) {
+    const char = text[index]!;
+    if (char !== '$') {
+      out += char;
+      index++;
+      continue;
+    }
+    const name = /^[A-Za-z0-9_]+/.exec(text.slice(index + 1))?.[0] ?? '';
+    index += 1 + name.length;
+    if (name === '') continue;
+    const value = vars.get(name);
+    if (value !== undefined) out += `${value} `;
+    if (text[index] === ' ') index++;
+  }
+  return out;
+}
+
+/** The menu entry GRUB's blscfg module builds for a BLS entry: script text, so initrd variables expand at boot. */
+function blsMenuItem(entry: BlsEntry, context: Context, pathBases: string[]): PendingMenuItem {
+  // Without `options`, blscfg takes the environment's default_kernelopts (Fedora 30/31's grub.cfg).
+  const options = entry.options.length > 0 ? entry.options.join(' ') : '$default_kernelopts';
+  const lines = [`linux ${entry.linux} ${expandBlscfgValue(options, context.vars)}`];
   if (entry.initrds.length > 0) lines.push(`initrd ${entry.initrds.join(' ')}`);
-  if (entry.devicetree !== undefined) lines.push(`devicetree ${entry.devicetree}`);
+  if (entry.devicetree !== undefined) lines.push(`devicetree ${expandBlscfgValue(entry.devicetree, context.vars).trim()}`);
   const id = entry.id.replace(/\.conf$/, '');
   const item: PendingMenuItem = {
     kind: 'entry',
-    title: entry.title ?? id,
+    title: entry.title ?? entry.linux ?? id,
     id,
     positional: [],
     body: parseGrubScript(lines.join('\n')).statements,
     file: entry.file,
-    line: entry.lineOf.linux ?? entry.lineOf.efi ?? 1,
+    line: entry.lineOf.linux ?? 1,
     pathBases,
   };
   if (entry.version !== undefined) item.version = entry.version;
@@ -95,7 +124,9 @@ export function parseGrubConfig(text: string, file: string, options: GrubReadOpt
     variables: options.variables ?? {},
     blscfg: blscfgItems,
   });
-  const context = initialContext(file, options.platform ?? 'efi', options.variables ?? {});
+  // GRUB's normal mode sets config_directory and config_file for the file it reads (RHEL's
+  // grub.cfg loads `${config_directory}/grubenv`); a caller's variables win.
+  const context = initialContext(file, options.platform ?? 'efi', { config_directory: dirName(file), config_file: file, ...(options.variables ?? {}) });
   const topItems: PendingMenuItem[] = [];
   interpreter.runFile(text, file, context, topItems);
 
