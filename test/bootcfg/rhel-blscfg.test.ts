@@ -169,3 +169,22 @@ test("blscfg's expansion of options: value and a space, unset is nothing, ${name
   const config = parseGrubConfig(files['/boot/grub2/grub.cfg'], '/boot/grub2/grub.cfg', { reader: memoryBootFileReader(files), variables: { default_kernelopts: 'root=/dev/vdb1' } });
   assert.deepEqual(config.entries.map((entry) => [entry.id, entry.cmdline]), [['b-6.2', 'root=/dev/vdb1'], ['a-6.1', 'root=/dev/vda1 ro quiet']]);
 });
+
+test('an ESP on its own (RHEL 9.6 and Rocky 8.10): recognised as one, its EFI/<vendor>/grub.cfg read', () => {
+  const rhel9 = realTree('rhel9-uefi');
+  const esp = readBootList(join(rhel9, 'boot/efi'), { platform: 'efi' });
+  assert.equal(esp.shape.shape, 'esp', esp.shape.evidence);
+  assert.equal(esp.configFile, '/EFI/redhat/grub.cfg');
+  // The stub hands over to /grub2/grub.cfg on the /boot partition, which is not on this volume.
+  assert.deepEqual(esp.entries, []);
+  assert.ok(esp.warnings.some((warning) => /grub2\/grub\.cfg/.test(warning.message)), esp.warnings.map((warning) => warning.message).join(' | '));
+
+  // Rocky 8 keeps the whole menu on the ESP; its entries are on /boot, so from the ESP alone
+  // blscfg finds none, and says so, while the menu's own entries (System setup) remain.
+  const rocky = realTree('rocky8-uefi');
+  const rockyEsp = readBootList(join(rocky, 'boot/efi'), { platform: 'efi' });
+  assert.equal(rockyEsp.shape.shape, 'esp');
+  assert.equal(rockyEsp.configFile, '/EFI/rocky/grub.cfg');
+  assert.deepEqual(rockyEsp.entries.map((entry) => entry.title), ['System setup']);
+  assert.ok(rockyEsp.warnings.some((warning) => /blscfg: no BLS entries/.test(warning.message)));
+});
