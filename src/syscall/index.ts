@@ -1,9 +1,9 @@
 import { kernelArchOf } from './numbers.js';
-import { linuxSyscalls } from './linux.js';
-import { unsupportedSyscalls } from './unsupported.js';
-import type { KexecSyscalls } from './types.js';
+import { linuxMountSyscalls, linuxSyscalls } from './linux.js';
+import { unsupportedMountSyscalls, unsupportedSyscalls } from './unsupported.js';
+import type { KexecSyscalls, MountSyscalls } from './types.js';
 
-export type { KexecSyscalls } from './types.js';
+export type { KexecSyscalls, MountSyscalls } from './types.js';
 export * from './numbers.js';
 export { errnoName, errnoDescription, errnoNumber } from './errno.js';
 
@@ -23,4 +23,11 @@ let defaultSyscalls: KexecSyscalls | undefined;
 export function hostSyscalls(): KexecSyscalls {
   defaultSyscalls ??= syscallsFor();
   return defaultSyscalls;
+}
+
+/** The mount namespace calls for a platform (src/bootcfg/disks/), chosen as syscallsFor chooses. */
+export function mountSyscallsFor(platform: string = process.platform, nodeArch: string = process.arch): MountSyscalls {
+  const arch = kernelArchOf(nodeArch);
+  if (platform !== 'linux' || arch === undefined) return unsupportedMountSyscalls(platform, arch ?? nodeArch);
+  return linuxMountSyscalls(arch);
 }

@@ -9,7 +9,7 @@ import {
   type KernelArch,
   type SyscallName,
 } from './numbers.js';
-import type { KexecSyscalls } from './types.js';
+import type { KexecSyscalls, MountSyscalls } from './types.js';
 
 type Koffi = typeof import('koffi');
 
@@ -20,21 +20,21 @@ type Koffi = typeof import('koffi');
  * Every call goes through libc's variadic syscall(2) with our own numbers: kexec_file_load has
  * no libc wrapper, and one path for all calls means one way errno is read.
  */
-export function linuxSyscalls(arch: KernelArch): KexecSyscalls {
+let bound: { koffi: Koffi; syscall: (...args: unknown[]) => number | bigint } | undefined;
+
+const bind = () => {
+  if (bound === undefined) {
+    const koffi = createRequire(import.meta.url)('koffi') as Koffi;
+    const libc = koffi.load('libc.so.6');
+    bound = { koffi, syscall: libc.func('long syscall(long number, ...)') as (...args: unknown[]) => number | bigint };
+  }
+  return bound;
+};
+
+/** Calls syscall `name` of `arch` with typed variadic arguments; throws SyscallError on -1. */
+function callFor(arch: KernelArch): (name: SyscallName, ...typedArgs: unknown[]) => number {
   const numbers = SYSCALL_NUMBERS[arch];
-  let bound: { koffi: Koffi; syscall: (...args: unknown[]) => number | bigint } | undefined;
-
-  const bind = () => {
-    if (bound === undefined) {
-      const koffi = createRequire(import.meta.url)('koffi') as Koffi;
-      const libc = koffi.load('libc.so.6');
-      bound = { koffi, syscall: libc.func('long syscall(long number, ...)') as (...args: unknown[]) => number | bigint };
-    }
-    return bound;
-  };
-
-  /** Calls syscall `name` with typed variadic arguments; throws SyscallError on -1. */
-  const call = (name: SyscallName, ...typedArgs: unknown[]): number => {
+  return (name, ...typedArgs) => {
     const { koffi, syscall } = bind();
     const result = Number(syscall(numbers[name], ...typedArgs));
     if (result === -1) {
@@ -43,7 +43,10 @@ export function linuxSyscalls(arch: KernelArch): KexecSyscalls {
     }
     return result;
   };
+}
 
+export function linuxSyscalls(arch: KernelArch): KexecSyscalls {
+  const call = callFor(arch);
   return {
     arch,
     kexecFileLoad(kernelFd, initrdFd, cmdline, flags) {
@@ -71,6 +74,27 @@ export function linuxSyscalls(arch: KernelArch): KexecSyscalls {
     },
     seekEnd(fd) {
       call('lseek', 'int', fd, 'long', 0, 'int', SEEK_END);
+    },
+  };
+}
+
+/**
+ * unshare(2), mount(2) and umount2(2) for src/bootcfg/disks/. A mount namespace belongs to a
+ * thread: unshare(CLONE_NEWNS) moves only the calling thread (Node's main thread here), so the
+ * caller must do its path lookups there, with synchronous fs calls (libuv's pool threads stay in
+ * the old namespace). Descriptors opened there work from any thread.
+ */
+export function linuxMountSyscalls(arch: KernelArch): MountSyscalls {
+  const call = callFor(arch);
+  return {
+    unshare(flags) {
+      call('unshare', 'unsigned long', flags);
+    },
+    mount(source, target, fstype, flags, data) {
+      call('mount', 'const char *', source, 'const char *', target, 'const char *', fstype, 'unsigned long', flags, 'const char *', data);
+    },
+    umount2(target, flags) {
+      call('umount2', 'const char *', target, 'int', flags);
     },
   };
 }

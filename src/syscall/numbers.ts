@@ -7,7 +7,7 @@
 
 export type KernelArch = 'x86_64' | 'aarch64' | 'riscv64';
 
-export type SyscallName = 'kexec_file_load' | 'reboot' | 'sync' | 'memfd_create' | 'lseek';
+export type SyscallName = 'kexec_file_load' | 'reboot' | 'sync' | 'memfd_create' | 'lseek' | 'unshare' | 'mount' | 'umount2';
 
 const GENERIC_NUMBERS: Readonly<Record<SyscallName, number>> = {
   kexec_file_load: 294,
@@ -15,6 +15,9 @@ const GENERIC_NUMBERS: Readonly<Record<SyscallName, number>> = {
   sync: 81,
   memfd_create: 279,
   lseek: 62,
+  unshare: 97,
+  mount: 40,
+  umount2: 39,
 };
 
 export const SYSCALL_NUMBERS: Readonly<Record<KernelArch, Readonly<Record<SyscallName, number>>>> = {
@@ -24,6 +27,9 @@ export const SYSCALL_NUMBERS: Readonly<Record<KernelArch, Readonly<Record<Syscal
     sync: 162,
     memfd_create: 319,
     lseek: 8,
+    unshare: 272,
+    mount: 165,
+    umount2: 166,
   },
   aarch64: GENERIC_NUMBERS,
   riscv64: GENERIC_NUMBERS,
@@ -77,3 +83,16 @@ export const MFD_CLOEXEC = 0x0001;
 export const MFD_ALLOW_SEALING = 0x0002;
 
 export const SEEK_END = 2;
+
+// include/uapi/linux/sched.h
+export const CLONE_NEWNS = 0x00020000;
+
+// include/uapi/linux/mount.h (the legacy mount(2) flags)
+export const MS_RDONLY = 1;
+export const MS_NOSUID = 2;
+export const MS_NODEV = 4;
+export const MS_NOEXEC = 8;
+export const MS_REC = 16384;
+export const MS_PRIVATE = 1 << 18;
+/** umount2(2): detach now, let the kernel finish once nothing uses the mount. */
+export const MNT_DETACH = 2;

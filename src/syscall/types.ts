@@ -12,3 +12,17 @@ export interface KexecSyscalls {
   /** lseek(fd, 0, SEEK_END): on /dev/kmsg this skips every record already logged. */
   seekEnd(fd: number): void;
 }
+
+/**
+ * The calls that look at other file systems without touching the machine's mounts: a process
+ * unshares its mount namespace, makes it private, and mounts there (src/bootcfg/disks/).
+ * Implemented beside KexecSyscalls, in linux.ts and unsupported.ts.
+ */
+export interface MountSyscalls {
+  /** unshare(2). Throws SyscallError on -1. */
+  unshare(flags: number): void;
+  /** mount(2); `source`, `fstype` and `data` may be null (a propagation change names none). */
+  mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
+  /** umount2(2). */
+  umount2(target: string, flags: number): void;
+}
