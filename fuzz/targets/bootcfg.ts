@@ -5,7 +5,9 @@
 import fs from 'node:fs';
 import { parseBlsEntry } from '../../src/bootcfg/bls/entry.js';
 import { parseLoaderConf } from '../../src/bootcfg/bls/loader-conf.js';
+import { expandForGrubBlscfg } from '../../src/bootcfg/bls/grub-variables.js';
 import { readBlsConfig } from '../../src/bootcfg/bls/read.js';
+import { compareRpmVersions, sortForBlscfg } from '../../src/bootcfg/grub/rpm-version.js';
 import { parseGrubenv } from '../../src/bootcfg/grub/grubenv.js';
 import { lexGrubScript } from '../../src/bootcfg/grub/lex.js';
 import { parseGrubScript } from '../../src/bootcfg/grub/parse.js';
@@ -49,6 +51,16 @@ const SYSLINUX_DICTIONARY = ['LABEL a', 'KERNEL /k', 'LINUX /k', 'APPEND', 'INIT
 const BLS_DICTIONARY = ['title', 'version', 'linux', 'initrd', 'options', 'machine-id', 'sort-key', 'devicetree', 'efi', 'architecture', 'default', 'timeout', '@saved', '*', '\t', '#', '\u0000'];
 
 let netbootFiles: Record<string, string> | undefined;
+let rhelFiles: Record<string, string> | undefined;
+
+/** The BLS entries of the real RHEL-family trees (test/fixtures/bootcfg-real/, see its PROVENANCE.md). */
+function rhelTextSeeds(keep: (file: string) => boolean): Seed[] {
+  return ['rhel8-bios', 'rocky8-uefi', 'rhel8-ami-uefi', 'rhel9-uefi', 'centos8-uefi'].flatMap((tree) =>
+    Object.entries(committedTree(`../bootcfg-real/${tree}`))
+      .filter(([file]) => keep(file))
+      .map(([file, text]) => ({ name: `test/fixtures/bootcfg-real/${tree}${file}`, bytes: new Uint8Array(Buffer.from(text, 'utf8')) })),
+  );
+}
 let blsFiles: Record<string, string> | undefined;
 
 /** ISO 9660 fields a liar would change, in the volume descriptors (ECMA-119 8.4). */
@@ -179,6 +191,42 @@ export const BOOTCFG_TARGETS: readonly FuzzTarget[] = [
       parseBlsEntry(text, file);
       blsFiles ??= committedTree('debian-kernel-install');
       readBlsConfig(memoryBootFileReader({ ...blsFiles, [file]: text }));
+    },
+  },
+  {
+    name: 'bls-for-grub',
+    description: 'a BLS entry among a real RHEL 8 /boot: parseGrubConfig of its grub.cfg (blscfg), and readBlsConfig + expandForGrubBlscfg without it',
+    text: true,
+    quickInputs: 300,
+    seeds: async () => rhelTextSeeds((file) => file.endsWith('.conf')),
+    dictionary: [...BLS_DICTIONARY, '$kernelopts', '$tuned_params', '$tuned_initrd', '${kernelopts}', '$', 'grub_users', 'grub_arg', 'grub_class', '0-rescue', '~', '-'],
+    run(bytes) {
+      const file = '/boot/loader/entries/fuzz-4.18.0-1.el8.x86_64.conf';
+      rhelFiles ??= committedTree('../bootcfg-real/rhel8-bios');
+      const files: Record<string, string> = { ...rhelFiles, [file]: utf8(bytes) };
+      const reader = memoryBootFileReader(files);
+      eachStep([
+        () => parseGrubConfig(files['/boot/grub2/grub.cfg'] ?? '', '/boot/grub2/grub.cfg', { reader }),
+        () => expandForGrubBlscfg(readBlsConfig(reader), reader, { grubenvFiles: ['/boot/grub2/grubenv'], pathBases: ['/', '/boot'] }),
+      ], 'any');
+    },
+  },
+  {
+    name: 'rpm-version-compare',
+    description: 'compareRpmVersions on the two lines of the input, which must be antisymmetric; sortForBlscfg of both',
+    text: true,
+    seeds: async () => [
+      { name: 'RHEL 8 kernel versions', bytes: new Uint8Array(Buffer.from('4.18.0-240.15.1.el8_3.x86_64\n4.18.0-240.1.1.el8_3.x86_64')) },
+      { name: 'rescue against a kernel', bytes: new Uint8Array(Buffer.from('0-rescue-d8aff414dbe6429cbe36b52011441ef4\n5.14.0-570.132.1.el9_6.aarch64')) },
+      { name: 'tilde pre-release', bytes: new Uint8Array(Buffer.from('6.8.0~rc3-1.fc40\n6.8.0-1.fc40')) },
+    ],
+    dictionary: ['~', '^', '+', '-', '.', '0', '00', '9', 'a', 'rc', 'el8_10', '\n'],
+    run(bytes) {
+      const [a = '', b = ''] = utf8(bytes).split('\n');
+      if (Math.sign(compareRpmVersions(a, b)) !== -Math.sign(compareRpmVersions(b, a))) {
+        throw new Error(`compareRpmVersions is not antisymmetric on ${JSON.stringify(a)} and ${JSON.stringify(b)}`);
+      }
+      sortForBlscfg([{ fileName: `${a}.conf`, version: b }, { fileName: `${b}.conf`, version: a }, { fileName: 'x.conf' }]);
     },
   },
   {
