@@ -22,6 +22,7 @@ export { readBlsConfig, type BlsReadOptions } from './bls/read.js';
 export { lexGrubScript, type Token as GrubToken, type WordPart as GrubWordPart } from './grub/lex.js';
 export { parseGrubScript, type Statement as GrubStatement } from './grub/parse.js';
 export { parseGrubConfig, type GrubReadOptions } from './grub/read.js';
+export { runGrubScript, type GrubScriptOptions, type GrubScriptResult } from './grub/script.js';
 export { parseGrubenv } from './grub/grubenv.js';
 export { chooseGrubDefault, splitMenuPath, type GrubMenuItem } from './grub/menu.js';
 export { grubLoaderCmdline } from './grub/cmdline.js';

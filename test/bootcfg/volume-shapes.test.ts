@@ -142,3 +142,29 @@ test('installer media in a directory (xorriso-extracted ISO images): the same en
     assert.ok(fromDir.entries.every((entry) => entry.iso === undefined), 'entries of a directory are not inside an image');
   }
 });
+
+test("an ESP with Debian's stub (search.fs_uuid, prefix, configfile as grub-install writes it): followed, and where it leads said when that is elsewhere", (t) => {
+  const cache = bootcfgCache(t);
+  if (!cache) return;
+  // grub-install's format for the stub beside a signed GRUB (util/grub-install.c): the UUID of
+  // the file system holding /boot/grub, the hint, and the prefix on it.
+  const stub = `search.fs_uuid ${cache.manifest.fsUuid} root hd0,gpt2 \nset prefix=($root)'/boot/grub'\nconfigfile $prefix/grub.cfg\n`;
+  const esp = scratch('debian-esp');
+  mkdirSync(join(esp, 'EFI/debian'), { recursive: true });
+  writeFileSync(join(esp, 'EFI/debian/grub.cfg'), stub);
+  const alone = readBootList(esp, { platform: 'efi' });
+  assert.equal(alone.shape.shape, 'esp');
+  assert.equal(alone.configFile, '/EFI/debian/grub.cfg');
+  assert.deepEqual(alone.entries, []);
+  assert.ok(alone.warnings.some((warning) => warning.message.includes('/boot/grub/grub.cfg')), alone.warnings.map((warning) => warning.message).join(' | '));
+  assert.ok(!alone.warnings.some((warning) => warning.code === 'UNKNOWN_COMMAND'), alone.warnings.map((warning) => warning.message).join(' | '));
+
+  // The same stub in a system root whose /boot has no menu of its own leads to the real one.
+  const root = scratch('debian-root');
+  cpSync(cache.scratchRoot, root, { recursive: true });
+  mkdirSync(join(root, 'boot/efi/EFI/debian'), { recursive: true });
+  writeFileSync(join(root, 'boot/efi/EFI/debian/grub.cfg'), stub);
+  const real = readBootList(root, { platform: 'efi' });
+  assert.equal(real.configFile, '/boot/grub/grub.cfg', 'the menu on /boot is read first, as every stub leads there');
+  assert.ok(real.entries.length >= 3);
+});

@@ -116,6 +116,14 @@ export function runBuiltin(host: BuiltinHost, name: string, args: string[], cont
       }
       return 0;
     }
+    case 'search.fs_uuid':
+    case 'search.fs_label':
+    case 'search.file': {
+      // The short forms Debian's and Ubuntu's ESP stubs use: `search.fs_uuid UUID VARIABLE [HINT...]`.
+      const kind = name === 'search.fs_uuid' ? 'fs-uuid' : name === 'search.fs_label' ? 'label' : 'file';
+      if (args[0] !== undefined && args[1] !== undefined) host.setVariable(context, args[1], `${kind}=${args[0]}`);
+      return 0;
+    }
     case 'source':
     case 'configfile':
       return host.sourceFile(args[0], context, line);

@@ -35,6 +35,8 @@ export interface GrubReadOptions {
   pathBases?: string[];
   /** A default given by the user, in `default`'s syntax (index, title, id, `a>b` path). */
   defaultOverride?: string;
+  /** Where `echo` writes (GRUB's console); nowhere unless given. */
+  output?: (text: string) => void;
 }
 
 /** `vmlinuz-6.1.0-26-amd64` -> `6.1.0-26-amd64`: the version Debian and Fedora put in file names. */
@@ -123,6 +125,7 @@ export function parseGrubConfig(text: string, file: string, options: GrubReadOpt
     pathBases,
     variables: options.variables ?? {},
     blscfg: blscfgItems,
+    ...(options.output !== undefined ? { output: options.output } : {}),
   });
   // GRUB's normal mode sets config_directory and config_file for the file it reads (RHEL's
   // grub.cfg loads `${config_directory}/grubenv`); a caller's variables win.
