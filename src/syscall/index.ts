@@ -3,7 +3,7 @@ import { linuxMountSyscalls, linuxSyscalls } from './linux.js';
 import { unsupportedMountSyscalls, unsupportedSyscalls } from './unsupported.js';
 import type { KexecSyscalls, MountSyscalls } from './types.js';
 
-export type { KexecSyscalls, MountSyscalls } from './types.js';
+export type { KexecSegment, KexecSyscalls, MountSyscalls } from './types.js';
 export * from './numbers.js';
 export { errnoName, errnoDescription, errnoNumber } from './errno.js';
 

@@ -22,10 +22,15 @@ type Koffi = typeof import('koffi');
  */
 let bound: { koffi: Koffi; syscall: (...args: unknown[]) => number | bigint } | undefined;
 
+/** `struct kexec_segment { const void *buf; size_t bufsz; const void *mem; size_t memsz; }`, declared on first bind. */
+const KEXEC_SEGMENT_TYPE = 'kexec_segment_t';
+
 const bind = () => {
   if (bound === undefined) {
     const koffi = createRequire(import.meta.url)('koffi') as Koffi;
     const libc = koffi.load('libc.so.6');
+    // mem is a physical address, never dereferenced here: an integer of pointer width.
+    koffi.struct(KEXEC_SEGMENT_TYPE, { buf: 'const void *', bufsz: 'size_t', mem: 'uintptr_t', memsz: 'size_t' });
     bound = { koffi, syscall: libc.func('long syscall(long number, ...)') as (...args: unknown[]) => number | bigint };
   }
   return bound;
@@ -62,6 +67,10 @@ export function linuxSyscalls(arch: KernelArch): KexecSyscalls {
         'const uint8_t *', cmdlineLength === 0 ? null : cmdlineBytes,
         'unsigned long', flags,
       );
+    },
+    kexecLoad(entry, segments, flags) {
+      const structs = segments.map((segment) => ({ buf: segment.bytes, bufsz: segment.bytes.length, mem: segment.physicalAddress, memsz: segment.memoryBytes }));
+      call('kexec_load', 'unsigned long', entry, 'unsigned long', structs.length, `${KEXEC_SEGMENT_TYPE} *`, structs, 'unsigned long', flags);
     },
     reboot(command) {
       call('reboot', 'int', LINUX_REBOOT_MAGIC1 | 0, 'int', LINUX_REBOOT_MAGIC2, 'unsigned int', command, 'void *', null);

@@ -7,10 +7,11 @@
 
 export type KernelArch = 'x86_64' | 'aarch64' | 'riscv64';
 
-export type SyscallName = 'kexec_file_load' | 'reboot' | 'sync' | 'memfd_create' | 'lseek' | 'unshare' | 'mount' | 'umount2';
+export type SyscallName = 'kexec_file_load' | 'kexec_load' | 'reboot' | 'sync' | 'memfd_create' | 'lseek' | 'unshare' | 'mount' | 'umount2';
 
 const GENERIC_NUMBERS: Readonly<Record<SyscallName, number>> = {
   kexec_file_load: 294,
+  kexec_load: 104,
   reboot: 142,
   sync: 81,
   memfd_create: 279,
@@ -23,6 +24,7 @@ const GENERIC_NUMBERS: Readonly<Record<SyscallName, number>> = {
 export const SYSCALL_NUMBERS: Readonly<Record<KernelArch, Readonly<Record<SyscallName, number>>>> = {
   x86_64: {
     kexec_file_load: 320,
+    kexec_load: 246,
     reboot: 169,
     sync: 162,
     memfd_create: 319,
@@ -51,6 +53,17 @@ export function kernelArchOf(nodeArch: string): KernelArch | undefined {
 
 // include/uapi/linux/kexec.h
 export const KEXEC_FILE_UNLOAD = 0x00000001;
+/** kexec_load(2) flags: the low bits are options, the high 16 the architecture of the image. */
+export const KEXEC_ON_CRASH = 0x00000001;
+export const KEXEC_ARCH_MASK = 0xffff0000;
+/** The ELF machine numbers, shifted: EM_X86_64 62, EM_AARCH64 183, EM_RISCV 243. */
+export const KEXEC_ARCH: Readonly<Record<KernelArch, number>> = {
+  x86_64: 62 << 16,
+  aarch64: 183 << 16,
+  riscv64: 243 << 16,
+};
+/** The most segments kexec_load takes (KEXEC_SEGMENT_MAX). */
+export const KEXEC_SEGMENT_MAX = 16;
 export const KEXEC_FILE_ON_CRASH = 0x00000002;
 export const KEXEC_FILE_NO_INITRAMFS = 0x00000004;
 /** Linux 6.8+: the kernel prints what it does with the segments (kexec_dprintk). */

@@ -7,6 +7,7 @@ export function unsupportedSyscalls(platform: string, arch: string): KexecSyscal
   return {
     arch,
     kexecFileLoad: () => refuse('kexec_file_load'),
+    kexecLoad: () => refuse('kexec_load'),
     reboot: () => refuse('reboot'),
     sync: () => refuse('sync'),
     memfdCreate: () => refuse('memfd_create'),

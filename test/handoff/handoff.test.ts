@@ -48,6 +48,10 @@ function recorder(options: { failWith?: string; facts?: Partial<MachineFacts> } 
       });
       if (options.failWith !== undefined) throw new SyscallError('kexec_file_load', errnoNumber(options.failWith)!, options.failWith);
     },
+    kexecLoad(_entry, _segments, flags) {
+      calls.push(`kexec_load:${flags.toString(16)}`);
+      if (options.failWith !== undefined) throw new SyscallError('kexec_load', errnoNumber(options.failWith)!, options.failWith);
+    },
     reboot(command) {
       calls.push(`reboot:${command.toString(16)}`);
       if (options.failWith !== undefined) throw new SyscallError('reboot', errnoNumber(options.failWith)!, options.failWith);
