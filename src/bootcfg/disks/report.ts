@@ -13,10 +13,12 @@ import type { DiskDevice, DiskEntry } from './types.js';
 
 /** Every string in `value`: a path under `mountDir` becomes the file system's own path; the mount named inside a message becomes `DEVICE:/`. */
 export function volumeRelative<T>(value: T, mountDir: string, device: DiskDevice): T {
+  // The mount point as a whole path component: /tmp/sdb1 in "/tmp/sdb1/boot", not in "/tmp/sdb10".
+  const inText = new RegExp(`${mountDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?:/|(?![^\\s)'",;]))`, 'g');
   const rewrite = (text: string): string => {
     if (text === mountDir) return '/';
     if (text.startsWith(`${mountDir}/`)) return text.slice(mountDir.length);
-    return text.split(`${mountDir}/`).join(`${device.path}:/`).split(mountDir).join(`${device.path}:/`);
+    return text.replace(inText, `${device.path}:/`);
   };
   const walk = (member: unknown): unknown => {
     if (typeof member === 'string') return rewrite(member);
