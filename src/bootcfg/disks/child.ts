@@ -12,7 +12,6 @@
  */
 import { SyscallError } from '../../errors.js';
 import { cmdlineForEntry } from '../../handoff/cmdline.js';
-import { load } from '../../handoff/load.js';
 import { hostEnvironment } from '../../handoff/environment.js';
 import { mountSyscallsFor } from '../../syscall/index.js';
 import type { MountSyscalls } from '../../syscall/types.js';
@@ -59,6 +58,8 @@ async function loadFromDisk(request: Extract<DiskRequest, { kind: 'load' }>, sys
       });
     }
     const cmdline = cmdlineForEntry(entry, { append: request.append, reused: request.reusedCmdline });
+    // Only a load needs the image and codec modules: a list does not pay for them.
+    const { load } = await import('../../handoff/load.js');
     const result = await load({
       kernel: entry.kernelFile!,
       initrd: entry.initrdFiles,
