@@ -145,3 +145,26 @@ export const ISO9660_LIMITS = {
    * several platforms' sections; the catalog is one sector (64 entries) on every real image. */
   bootCatalogEntries: 256,
 } as const;
+
+/** Caps on a flattened devicetree blob (the running kernel's /sys/firmware/fdt, or a file given). */
+export const DEVICETREE_LIMITS = {
+  /** Nested nodes: the kernel's unflattener stops at FDT_MAX_DEPTH (64, drivers/of/fdt.c), so a
+   * deeper tree would not boot anyway; real trees go five or six deep. */
+  nodeDepth: 64,
+  /** Nodes in one tree: qemu's virt machine has ~40, large arm64 SoCs and servers a few
+   * thousand. arm64 refuses a blob past MAX_FDT_SIZE (2 MiB), which holds at most ~260,000. */
+  nodes: 1 << 16,
+  /** Properties in one tree: real trees have about ten per node; each becomes an object here. */
+  properties: 1 << 18,
+  /** Entries of the memory reservation block: firmware writes a handful (spin tables, its own
+   * code); a list without its terminating entry must not be walked to the end of a lying blob. */
+  memoryReservations: 4096,
+  /** Cells in one #address-cells or #size-cells: FDT_MAX_NCELLS (4) in libfdt; a larger value
+   * is a corrupt tree, and would make every reg entry a huge number. */
+  cellsPerNumber: 4,
+  /** Bytes of one node or property name: the specification allows 31 characters (2.2.1,
+   * 2.2.4.1), real trees stretch that a little with vendor prefixes and unit addresses. Each
+   * property's name is its own string here, so a lying nameoff into a long unterminated run of
+   * the strings block must not make every property a large string. */
+  nameBytes: 256,
+} as const;
