@@ -35,6 +35,13 @@ export const ErrorCode = {
   IMAGE_TOO_LARGE: 'IMAGE_TOO_LARGE',
   KEXEC_FILE_NOT_SUPPORTED: 'KEXEC_FILE_NOT_SUPPORTED',
   SYSCALL_FAILED: 'SYSCALL_FAILED',
+  // kexec_load(2), where the kernel has no kexec_file_load: kexec-ts places the segments itself.
+  /** The segments (kernel, initrd, device tree, purgatory) do not fit the usable System RAM. */
+  NO_ROOM_FOR_SEGMENTS: 'NO_ROOM_FOR_SEGMENTS',
+  /** kexec_load would be needed but may not be used: lockdown refuses it, or --no-kexec-load was given. */
+  KEXEC_LOAD_NOT_ALLOWED: 'KEXEC_LOAD_NOT_ALLOWED',
+  /** What kexec_load needs of the running machine (its device tree, its memory map) cannot be read. */
+  MACHINE_DESCRIPTION_UNREADABLE: 'MACHINE_DESCRIPTION_UNREADABLE',
   // Hand-off.
   NO_BOOT_ENTRY: 'NO_BOOT_ENTRY',
   NOTHING_LOADED: 'NOTHING_LOADED',

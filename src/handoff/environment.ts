@@ -3,16 +3,19 @@ import { hostSyscalls, type KexecSyscalls } from '../syscall/index.js';
 import { explainKexecFailure, type FailedCall } from './explain.js';
 import { startKernelLogCapture } from './kernel-log.js';
 import { readMachineFacts, type MachineFacts } from './machine-facts.js';
+import { readMachineDescription, type MachineDescription } from './kexec-load/machine-description.js';
 
 /** Where the library meets the machine; tests and non-default roots replace these. */
 export interface HandoffEnvironment {
   readonly syscalls: KexecSyscalls;
   readonly readFacts: () => MachineFacts;
   readonly devKmsgPath: string;
+  /** The memory map and device tree kexec_load places segments by; absent, the host's are read. */
+  readonly readMachineDescription?: () => MachineDescription;
 }
 
 export function hostEnvironment(): HandoffEnvironment {
-  return { syscalls: hostSyscalls(), readFacts: () => readMachineFacts(), devKmsgPath: '/dev/kmsg' };
+  return { syscalls: hostSyscalls(), readFacts: () => readMachineFacts(), devKmsgPath: '/dev/kmsg', readMachineDescription: () => readMachineDescription() };
 }
 
 /**

@@ -7,6 +7,8 @@ export interface FailedCall {
   readonly operation: 'load' | 'crash-load' | 'unload' | 'crash-unload' | 'exec';
   readonly kernelPath?: string;
   readonly initrdPath?: string;
+  /** For kexec_load: where kexec-ts placed each segment, to name the one the kernel refused. */
+  readonly segments?: readonly { readonly name: string; readonly start: bigint; readonly end: bigint }[];
 }
 
 /** One explanation: the stable code, the cause in plain words, and the remedy. */
@@ -133,7 +135,35 @@ const ERRNO_EXPLANATIONS: Readonly<Record<string, (call: FailedCall, facts: Mach
   ENOSYS: (_call, facts) => ({
     code: ErrorCode.KEXEC_FILE_NOT_SUPPORTED,
     reason: `this kernel has no kexec_file_load${facts.kernelConfig !== undefined && configEnabled(facts.kernelConfig, 'CONFIG_KEXEC_FILE') === false ? ' (CONFIG_KEXEC_FILE is not set)' : ''}`,
-    remedy: 'Boot a kernel built with CONFIG_KEXEC_FILE=y, or use kexec-tools\' kexec_load path (kexec -c) if only CONFIG_KEXEC is set.',
+    remedy: facts.arch === 'aarch64'
+      ? 'kexec-ts falls back to kexec_load on arm64 when the kernel has no kexec_file_load (not with --no-kexec-load, nor under lockdown); or boot a kernel built with CONFIG_KEXEC_FILE=y.'
+      : 'Boot a kernel built with CONFIG_KEXEC_FILE=y, or use kexec-tools\' kexec_load path (kexec -c) if only CONFIG_KEXEC is set.',
+  }),
+};
+
+const hex = (value: bigint): string => `0x${value.toString(16)}`;
+const segmentList = (call: FailedCall): string =>
+  (call.segments ?? []).map((segment) => `${segment.name} ${hex(segment.start)}-${hex(segment.end)}`).join(', ');
+
+/**
+ * kexec_load's own refusals (kernel/kexec.c, sanity_check_segment_list() in kexec_core.c): its
+ * segments are ours, so the answer names them.
+ */
+const KEXEC_LOAD_EXPLANATIONS: Readonly<Record<string, (call: FailedCall) => Explanation>> = {
+  EINVAL: (call) => ({
+    code: ErrorCode.INVALID_ARGUMENT,
+    reason: `the kernel rejected the segments kexec-ts placed (${segmentList(call)}): one is not page aligned, they overlap, or the architecture flag is not this kernel's`,
+    remedy: 'Check the kernel\'s log lines above; report this with `kexec-ts load --json` output, since kexec-ts chose these addresses.',
+  }),
+  EADDRNOTAVAIL: (call) => ({
+    code: ErrorCode.NO_ROOM_FOR_SEGMENTS,
+    reason: `a segment lies outside the memory the kernel lets kexec use (${segmentList(call)})`,
+    remedy: 'Compare with the System RAM ranges of /proc/iomem; report this, since kexec-ts chose these addresses.',
+  }),
+  ENOMEM: (call) => ({
+    code: ErrorCode.OUT_OF_MEMORY,
+    reason: `the kernel could not find pages to hold the segments until the hand-off (${segmentList(call)})`,
+    remedy: 'Free memory, or use a smaller initrd.',
   }),
 };
 
@@ -168,6 +198,8 @@ function explanationFor(failure: SyscallError, call: FailedCall, facts: MachineF
       }
     );
   }
+  const ownSegments = failure.syscall === 'kexec_load' ? KEXEC_LOAD_EXPLANATIONS[failure.errnoName] : undefined;
+  if (ownSegments !== undefined) return ownSegments(call);
   const explain = ERRNO_EXPLANATIONS[failure.errnoName];
   if (explain !== undefined) return explain(call, facts);
   return {

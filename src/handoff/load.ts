@@ -2,7 +2,7 @@ import { closeSync, readdirSync, writeSync } from 'node:fs';
 import { openIso, type Iso } from '../bootcfg/iso9660/iso.js';
 import { openIsoFile, type IsoFileSource } from '../bootcfg/iso9660/file-source.js';
 import { join } from 'node:path';
-import { ErrorCode, ValidationError } from '../errors.js';
+import { ErrorCode, SyscallError, ValidationError } from '../errors.js';
 import { assessStatus } from './status.js';
 import type { AddonFile } from '../image/uki/index.js';
 import type { ProgressListener } from '../image/codecs/index.js';
@@ -16,6 +16,8 @@ import { closeImage, openImage, readHead, readWholeImage, type OpenedImage } fro
 import { planKernel, type KernelPlan } from './plan-kernel.js';
 import { preflightInitrd, preflightKernel } from './preflight.js';
 import { detectCodec } from '../image/codecs/index.js';
+import { chooseLoadSyscall, type KexecLoadChoice, type LoadSyscall } from './kexec-load/choose.js';
+import { kexecLoadSegments } from './kexec-load/load-segments.js';
 
 export interface LoadOptions {
   readonly kernel: string;
@@ -52,6 +54,11 @@ export interface LoadOptions {
    * goes to the kernel as it is (for formats newer than kexec-ts). The file checks still run.
    */
   readonly skipPreflight?: boolean;
+  /**
+   * kexec_load(2) instead of kexec_file_load: `auto` (default) only where the running kernel has
+   * no kexec_file_load (Debian's arm64 kernels), `force` always, `never` not at all.
+   */
+  readonly kexecLoad?: KexecLoadChoice;
 }
 
 /** Enough of an initrd to tell cpio, a compressed archive, or a filesystem image (ext2's magic is at 1080). */
@@ -64,6 +71,8 @@ export interface LoadResult {
   readonly initrd: FileDescription | undefined;
   readonly cmdline: string;
   readonly crash: boolean;
+  /** Which syscall loaded it (or would have, in a dry run). */
+  readonly syscall: LoadSyscall;
   readonly flags: number;
   /** True when nothing was loaded (LoadOptions.dryRun). */
   readonly dryRun: boolean;
@@ -131,19 +140,41 @@ export async function load(options: LoadOptions, env: HandoffEnvironment = hostE
           ? onlyPart
           : keep(initrdParts.length === 1 ? memfdFromBytes(onlyPart as { path: string; bytes: Uint8Array }, 'initrd', env.syscalls) : concatenateInitrds(initrdParts, env.syscalls));
 
-    const flags = (crash ? KEXEC_FILE_ON_CRASH : 0) | (initrd === undefined ? KEXEC_FILE_NO_INITRAMFS : 0) | (options.kernelDebug === true ? debugFlag(env, notes) : 0);
+    const choice = options.kexecLoad ?? 'auto';
+    let decision = chooseLoadSyscall(env.readFacts(), choice, { crash });
+    if (decision.syscall === 'kexec_load') notes.push(`loaded with kexec_load: ${decision.reason}`);
+    const fileFlags = (crash ? KEXEC_FILE_ON_CRASH : 0) | (initrd === undefined ? KEXEC_FILE_NO_INITRAMFS : 0) | (options.kernelDebug === true && decision.syscall === 'kexec_file_load' ? debugFlag(env, notes) : 0);
     const call: FailedCall = { operation: crash ? 'crash-load' : 'load', kernelPath: options.kernel, ...(initrd !== undefined ? { initrdPath: initrd.path } : {}) };
     const dryRun = options.dryRun === true;
     const machineBlockers = dryRun && !crash ? whyKexecCannotRunHere(env) : [];
     let durationMs = 0;
-    const kernelLog = dryRun ? [] : callWithKernelLog(env, call, () => {
+    let flags = fileFlags;
+    // kexec_load's segments are built before the call (in a dry run too: placing them is a check).
+    const segmentLoad = (): ReturnType<typeof kexecLoadSegments> => kexecLoadSegments(env, { kernel, ...(initrd !== undefined ? { initrd } : {}), cmdline });
+    let prepared = decision.syscall === 'kexec_load' && (!dryRun || env.readFacts().uid === 0) ? segmentLoad() : undefined;
+    const kernelLog = dryRun ? [] : callWithKernelLog(env, { ...call, ...(prepared !== undefined ? { segments: prepared.described } : {}) }, () => {
       const started = performance.now();
-      // -1 is what the kernel's own loaders get for "no initrd" alongside KEXEC_FILE_NO_INITRAMFS.
-      env.syscalls.kexecFileLoad(kernel.fd, initrd?.fd ?? -1, cmdline, flags);
+      if (prepared === undefined) {
+        try {
+          // -1 is what the kernel's own loaders get for "no initrd" alongside KEXEC_FILE_NO_INITRAMFS.
+          env.syscalls.kexecFileLoad(kernel.fd, initrd?.fd ?? -1, cmdline, fileFlags);
+          durationMs = performance.now() - started;
+          return;
+        } catch (error) {
+          // A kernel whose config could not be read says it lacks kexec_file_load only now.
+          if (!(error instanceof SyscallError) || error.errnoName !== 'ENOSYS' || choice !== 'auto') throw error;
+          decision = chooseLoadSyscall(env.readFacts(), choice, { crash, kexecFileMissing: true });
+          notes.push(`loaded with kexec_load: ${decision.reason}`);
+          prepared = segmentLoad();
+        }
+      }
+      flags = prepared.flags;
+      env.syscalls.kexecLoad(prepared.plan.entry, prepared.plan.segments, prepared.flags);
       durationMs = performance.now() - started;
     });
-    const checksummedBytes = kernel.sizeBytes + (initrd?.sizeBytes ?? 0) + Buffer.byteLength(cmdline) + 1;
-    return { kernel: { ...describe(kernel), path: options.kernel }, initrd: initrd === undefined ? undefined : describe(initrd), cmdline, crash, flags, dryRun, machineBlockers, notes, kernelLog, durationMs, checksummedBytes };
+    if (prepared !== undefined) flags = prepared.flags;
+    const checksummedBytes = decision.syscall === 'kexec_load' ? 0 : kernel.sizeBytes + (initrd?.sizeBytes ?? 0) + Buffer.byteLength(cmdline) + 1;
+    return { kernel: { ...describe(kernel), path: options.kernel }, initrd: initrd === undefined ? undefined : describe(initrd), cmdline, crash, syscall: decision.syscall, flags, dryRun, machineBlockers, notes, kernelLog, durationMs, checksummedBytes };
   } finally {
     for (const image of toClose) closeImage(image);
     for (const close of closers) close();

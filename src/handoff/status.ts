@@ -1,6 +1,8 @@
 import { configEnabled, KEXEC_RELEVANT_OPTIONS } from '../image/kernel-config.js';
 import { formatMiB } from './explain.js';
 import { readMachineFacts, type MachineFacts } from './machine-facts.js';
+import { chooseLoadSyscall, KEXEC_LOAD_ARCHES } from './kexec-load/choose.js';
+import { ValidationError } from '../errors.js';
 
 /** One line of the report: a fact, and whether it stands in the way. */
 export interface StatusCheck {
@@ -33,6 +35,18 @@ export interface KexecStatus {
   readonly checks: readonly StatusCheck[];
 }
 
+/** Whether kexec_load stands in for a missing kexec_file_load here; where it would but cannot, why (for a sentence). */
+function kexecLoadFallback(facts: MachineFacts): { syscall: 'kexec_load'; reason: string; refusal?: undefined } | { syscall?: undefined; refusal?: string } {
+  if (!KEXEC_LOAD_ARCHES.includes(facts.arch)) return {};
+  try {
+    const decision = chooseLoadSyscall(facts, 'auto', { crash: false });
+    return decision.syscall === 'kexec_load' ? { syscall: 'kexec_load', reason: decision.reason } : {};
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    return { refusal: facts.lockdown !== undefined && facts.lockdown !== 'none' ? `kexec_load, its stand-in, is refused under lockdown (${facts.lockdown})` : 'it has no kexec_load either (CONFIG_KEXEC is off)' };
+  }
+}
+
 export function status(root = '/'): KexecStatus {
   return assessStatus(readMachineFacts(root));
 }
@@ -50,13 +64,17 @@ export function assessStatus(facts: MachineFacts): KexecStatus {
 
   const kexecFile = config === undefined ? undefined : configEnabled(config, 'CONFIG_KEXEC_FILE');
   const kexecInKernel = facts.kexecLoaded !== undefined; // /sys/kernel/kexec_loaded exists only with kexec built in
-  if (kexecFile === false || (kexecFile === undefined && !kexecInKernel && facts.kernelRelease !== undefined)) {
+  const fallback = kexecFile === false && kexecInKernel ? kexecLoadFallback(facts) : undefined;
+  if (fallback?.syscall === 'kexec_load') {
+    checks.push({ name: 'kexec_file_load', value: 'not in this kernel', verdict: 'info', ...(facts.kernelConfigSource !== undefined ? { detail: facts.kernelConfigSource } : {}) });
+    checks.push({ name: 'load syscall', value: 'kexec_load', verdict: 'ok', detail: fallback.reason });
+  } else if (kexecFile === false || (kexecFile === undefined && !kexecInKernel && facts.kernelRelease !== undefined)) {
     blockers.push(
       kexecFile === false
-        ? 'the running kernel is built without CONFIG_KEXEC_FILE'
+        ? `the running kernel is built without CONFIG_KEXEC_FILE${fallback?.refusal !== undefined ? `, and ${fallback.refusal}` : ''}`
         : 'the running kernel has no kexec support (/sys/kernel/kexec_loaded is missing)',
     );
-    checks.push({ name: 'kexec_file_load', value: 'not in this kernel', verdict: 'blocks', detail: facts.kernelConfigSource });
+    checks.push({ name: 'kexec_file_load', value: 'not in this kernel', verdict: 'blocks', detail: fallback?.refusal ?? facts.kernelConfigSource });
   } else {
     checks.push({
       name: 'kexec_file_load',

@@ -7,8 +7,9 @@ import { ExitCode } from '../exit-codes.js';
 import { writeJson, type CommandOutput } from '../output.js';
 import { progressOption } from '../progress.js';
 import type { Command } from '../cli.js';
+import type { KexecLoadChoice } from '../../handoff/kexec-load/choose.js';
 
-const usage = `Usage: kexec-ts load KERNEL [--initrd FILE]... [--append CMDLINE] [--reuse-cmdline] [--crash] [--uki-profile N] [--kernel-debug] [--no-preflight] [--json]
+const usage = `Usage: kexec-ts load KERNEL [--initrd FILE]... [--append CMDLINE] [--reuse-cmdline] [--crash] [--uki-profile N] [--kernel-debug] [--no-preflight] [--kexec-load|--no-kexec-load] [--json]
 Loads KERNEL for a later 'kexec-ts exec' (or, with --crash, as the kdump kernel run on panic).
   --initrd FILE      initramfs for the new kernel; give it again to add more: they are
                      concatenated in order into one (the kernel unpacks them all)
@@ -19,9 +20,18 @@ Loads KERNEL for a later 'kexec-ts exec' (or, with --crash, as the kdump kernel 
   --kernel-debug     have the kernel log how it places the segments (KEXEC_FILE_DEBUG, Linux 6.8+;
                      left out, with a note, on older kernels, which would refuse the load)
   --no-preflight     pass the file as it is: no format check, no unpacking; let the kernel decide
+  --kexec-load       load with kexec_load(2), kexec-ts placing the segments (arm64); by default it
+                     is used only where the kernel has no kexec_file_load, never under lockdown
+  --no-kexec-load    never fall back to kexec_load
 A Unified Kernel Image is unpacked: its .linux is loaded, its .ucode and .initrd go before any
 --initrd, and its .cmdline (with addons from FILE.extra.d/) is used unless --append or
 --reuse-cmdline is given.`;
+
+/** --kexec-load / --no-kexec-load as the library's choice; both at once is a usage error. */
+export function kexecLoadOption(values: { 'kexec-load'?: boolean | undefined; 'no-kexec-load'?: boolean | undefined }): KexecLoadChoice {
+  if (values['kexec-load'] === true && values['no-kexec-load'] === true) throw new UsageError('--kexec-load and --no-kexec-load exclude each other.');
+  return values['kexec-load'] === true ? 'force' : values['no-kexec-load'] === true ? 'never' : 'auto';
+}
 
 async function run(args: string[], output: CommandOutput): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, {
@@ -32,6 +42,8 @@ async function run(args: string[], output: CommandOutput): Promise<number> {
     'no-preflight': { type: 'boolean' },
     'uki-profile': { type: 'string' },
     'kernel-debug': { type: 'boolean' },
+    'kexec-load': { type: 'boolean' },
+    'no-kexec-load': { type: 'boolean' },
   });
   if (positionals.length !== 1) throw new UsageError(`load takes one KERNEL file, got ${positionals.length}.\n${usage}`);
   // Without --append or --reuse-cmdline the image's own command line is used (a UKI's); an
@@ -47,6 +59,7 @@ async function run(args: string[], output: CommandOutput): Promise<number> {
     crash: values.crash === true,
     skipPreflight: values['no-preflight'] === true,
     kernelDebug: values['kernel-debug'] === true,
+    kexecLoad: kexecLoadOption(values),
     ...progressOption(output, 'decompressing the kernel'),
   });
   if (output.json) {
@@ -54,7 +67,7 @@ async function run(args: string[], output: CommandOutput): Promise<number> {
   } else {
     const what = result.crash ? 'crash kernel' : 'kernel';
     output.out(
-      `Loaded ${what} ${result.kernel.path}${result.initrd ? ` with initrd ${result.initrd.path}` : ''} in ${result.durationMs.toFixed(0)} ms.\n` +
+      `Loaded ${what} ${result.kernel.path}${result.initrd ? ` with initrd ${result.initrd.path}` : ''} in ${result.durationMs.toFixed(0)} ms (${result.syscall}).\n` +
         `  command line: ${result.cmdline === '' ? '(empty)' : result.cmdline}\n` +
         result.notes.map((note) => `  note: ${note}\n`).join('') +
         (result.crash ? '  It runs if this kernel panics.\n' : '  Hand off with: kexec-ts exec\n'),
