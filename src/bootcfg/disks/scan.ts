@@ -62,8 +62,15 @@ const hostSysfs: SysfsProbe = {
   },
 };
 
+/** util-linux's blkid: busybox's applet of the same name knows neither -p nor -o udev. */
 function blkidBinary(): string | undefined {
-  return BLKID_CANDIDATES.find((candidate) => fs.existsSync(candidate));
+  return BLKID_CANDIDATES.find((candidate) => {
+    try {
+      return path.basename(fs.realpathSync(candidate)) !== 'busybox';
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** Opens the device first (an errno says more than blkid's exit code), then asks blkid. */
@@ -73,7 +80,7 @@ export function probeDevice(devPath: string, blkid = blkidBinary()): ProbeOutcom
   } catch (error) {
     return { kind: 'unreadable', errno: (error as NodeJS.ErrnoException).code ?? 'EIO' };
   }
-  if (blkid === undefined) return { kind: 'failed', message: 'blkid (util-linux) is not installed' };
+  if (blkid === undefined) return { kind: 'failed', message: "util-linux's blkid is not installed (busybox's cannot probe)" };
   // -p: probe the device itself, no cache read or written (/run/blkid/blkid.tab).
   const run = spawnSync(blkid, ['-p', '-o', 'udev', devPath], { encoding: 'utf8', timeout: BLKID_TIMEOUT_MS, maxBuffer: 1 << 20 });
   if (run.error !== undefined) return { kind: 'failed', message: `blkid did not run: ${run.error.message}` };
