@@ -8,6 +8,7 @@ import { makeInput, inputPrng, type MutationOptions, type Seed } from './mutate.
 import { BOOTCFG_TARGETS } from './targets/bootcfg.js';
 import { CODEC_TARGETS } from './targets/codecs.js';
 import { CRASH_TARGETS } from './targets/crash.js';
+import { DEVICETREE_TARGETS } from './targets/devicetree.js';
 import { DISKS_TARGETS } from './targets/disks.js';
 import { IMAGE_TARGETS } from './targets/image.js';
 import { PE_TARGETS } from './targets/pe.js';
@@ -15,7 +16,7 @@ import type { FuzzTarget } from './targets/target.js';
 
 export type { FuzzTarget } from './targets/target.js';
 
-export const TARGETS: readonly FuzzTarget[] = [...IMAGE_TARGETS, ...PE_TARGETS, ...CODEC_TARGETS, ...BOOTCFG_TARGETS, ...DISKS_TARGETS, ...CRASH_TARGETS];
+export const TARGETS: readonly FuzzTarget[] = [...IMAGE_TARGETS, ...PE_TARGETS, ...CODEC_TARGETS, ...BOOTCFG_TARGETS, ...DISKS_TARGETS, ...CRASH_TARGETS, ...DEVICETREE_TARGETS];
 
 export const DEFAULT_MAX_INPUT_BYTES = 512 << 10;
 

@@ -167,6 +167,8 @@ class StringsBlock {
     const end = this.nextNul(start);
     if (end === undefined) throw invalid(`the property name at strings offset ${nameoff} is not NUL-terminated inside the strings block`, start, 'fdt_property.nameoff');
     if (end - start > DEVICETREE_LIMITS.nameBytes) throw nameTooLong(start, 'fdt_property.nameoff');
+    // 2.2.4.1: a property name has 1 to 31 characters; an empty one names nothing a reader could ask for.
+    if (end === start) throw invalid(`the property name at strings offset ${nameoff} is empty`, fieldOffset, 'fdt_property.nameoff');
     const name = latin1(this.view.bytes.subarray(start, end));
     this.names.set(nameoff, name);
     return name;
@@ -218,6 +220,8 @@ function readStructure(view: ByteView, structure: Block, strings: StringsBlock):
         const name = latin1(view.bytes.subarray(at, at + nul));
         if (open.length === 0 && name !== '') throw invalid(`the root node has the name "${name}"; it must have none`, at, 'FDT_BEGIN_NODE');
         if (open.length > 0 && name === '') throw invalid('a node other than the root has an empty name', at, 'FDT_BEGIN_NODE');
+        // 2.2.3: a "/" separates path components; inside a name no path could reach the node.
+        if (name.includes('/')) throw invalid(`the node name "${name}" holds a "/"`, at, 'FDT_BEGIN_NODE');
         if (open.length === DEVICETREE_LIMITS.nodeDepth) {
           throw new ParseError(ErrorCode.FORMAT_LIMIT_EXCEEDED, DEVICETREE_FORMAT, `nodes nest deeper than ${DEVICETREE_LIMITS.nodeDepth}`, { offset: tokenAt, field: 'FDT_BEGIN_NODE' });
         }
