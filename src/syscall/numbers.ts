@@ -105,6 +105,8 @@ export const MS_RDONLY = 1;
 export const MS_NOSUID = 2;
 export const MS_NODEV = 4;
 export const MS_NOEXEC = 8;
+export const MS_REMOUNT = 32;
+export const MS_BIND = 4096;
 export const MS_REC = 16384;
 export const MS_PRIVATE = 1 << 18;
 /** umount2(2): detach now, let the kernel finish once nothing uses the mount. */

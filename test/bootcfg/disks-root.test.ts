@@ -23,7 +23,7 @@ import { kexecTsCacheDir } from '../vm/fixtures.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const CACHE = kexecTsCacheDir();
-const TOOLS = ['mkfs.ext4', 'mkfs.vfat', 'mmd', 'mcopy', 'mkswap', 'losetup', 'blkid', 'sfdisk', 'cryptsetup'];
+const TOOLS = ['unshare', 'mkfs.ext4', 'mkfs.vfat', 'mmd', 'mcopy', 'mkswap', 'losetup', 'blkid', 'sfdisk', 'cryptsetup'];
 const FIXTURES = {
   scratchRoot: path.join(CACHE, 'bootcfg', 'scratch-root'),
   blsBoot: path.join(CACHE, 'bootcfg', 'bls-root', 'boot'),
@@ -56,7 +56,7 @@ function run(command: string, ...args: string[]): string {
 
 interface Disks {
   dir: string;
-  loops: Record<'root' | 'esp' | 'boot' | 'data' | 'swap' | 'luks' | 'junk' | 'gpt' | 'cut', string>;
+  loops: Record<'root' | 'esp' | 'boot' | 'live' | 'data' | 'swap' | 'luks' | 'junk' | 'gpt' | 'cut', string>;
   images: string[];
   hashesBefore: Map<string, string>;
 }
@@ -75,6 +75,9 @@ function buildImages(dir: string): Record<keyof Disks['loops'], { image: string;
   };
   const root = image('root', 96);
   run('mkfs.ext4', '-q', '-F', '-L', 'KTS-ROOT', '-d', FIXTURES.scratchRoot, root);
+  // The same system, mounted read-write by "the machine" in one test (its hash is not checked).
+  const live = image('live', 96);
+  run('mkfs.ext4', '-q', '-F', '-L', 'KTS-LIVE', '-d', FIXTURES.scratchRoot, live);
   const esp = path.join(dir, 'esp.img');
   run('mkfs.vfat', '-C', '-n', 'KTS-ESP', esp, String(64 * 1024));
   run('mmd', '-i', esp, '::/EFI', '::/EFI/Linux');
@@ -111,7 +114,7 @@ function buildImages(dir: string): Record<keyof Disks['loops'], { image: string;
   spawnSync(tool('sfdisk')!, ['-q', gpt], { input: 'label: gpt\nsize=8M, type=L, name="data"\n' });
   const cut = image('cut', 64);
   run('mkfs.ext4', '-q', '-F', '-L', 'KTS-CUT', cut);
-  return { root: { image: root }, esp: { image: esp }, boot: { image: boot }, data: { image: data }, swap: { image: swap }, luks: { image: luks }, junk: { image: junk }, gpt: { image: gpt }, cut: { image: cut, sizeLimit: String(8 << 20) } };
+  return { root: { image: root }, esp: { image: esp }, boot: { image: boot }, live: { image: live }, data: { image: data }, swap: { image: swap }, luks: { image: luks }, junk: { image: junk }, gpt: { image: gpt }, cut: { image: cut, sizeLimit: String(8 << 20) } };
 }
 
 before(async () => {
@@ -123,7 +126,7 @@ before(async () => {
   const built = buildImages(dir);
   const loops: Partial<Disks['loops']> = {};
   const images = Object.values(built).map((entry) => entry.image);
-  disks = { dir, loops: loops as Disks['loops'], images, hashesBefore: new Map(images.map((image) => [image, sha256(image)])) };
+  disks = { dir, loops: loops as Disks['loops'], images, hashesBefore: new Map(images.filter((image) => image !== built.live.image).map((image) => [image, sha256(image)])) };
   for (const [name, { image, sizeLimit }] of Object.entries(built) as Array<[keyof Disks['loops'], { image: string; sizeLimit?: string }]>) {
     // Attached read-write on purpose: the hashes afterwards show that reading wrote nothing.
     loops[name] = run('losetup', '--find', '--show', ...(sizeLimit !== undefined ? ['--sizelimit', sizeLimit] : []), image);
@@ -142,7 +145,10 @@ async function runWatchingMounts(...args: string[]): Promise<{ status: number | 
   const ours = (line: string) => Object.values(disks!.loops).some((loop) => line.includes(` ${loop} `)) || line.includes('kexec-ts-disks');
   const leaked: string[] = [];
   let polls = 0;
-  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const command = args[0] === '--unshare-wrapper'
+    ? [tool('unshare')!, ['--mount', '--propagation', 'private', 'sh', '-c', args[1]!, process.execPath, MAIN, 'list', '--all-disks', '--json']] as const
+    : [process.execPath, [MAIN, ...args]] as const;
+  const child = spawn(command[0], [...command[1]], { stdio: ['ignore', 'pipe', 'pipe'] });
   const timer = setInterval(() => {
     polls++;
     leaked.push(...fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(ours));
@@ -306,4 +312,56 @@ test('not root: a typed refusal that says root is needed, nothing mounted', opti
   const json = JSON.parse(result.stdout) as Record<string, any>;
   assert.equal(json.error.code, 'PERMISSION_DENIED');
   assert.match(json.error.message, /needs root/);
+});
+
+test('a file system the machine has mounted read-write (its own root) is read too: a second, read-only mount of the live superblock', options, async () => {
+  const mountPoint = fs.mkdtempSync(path.join(disks!.dir, 'live-'));
+  // "The machine" is a mount namespace of its own here, so the test's own mounts stay untouched.
+  const script = `mount ${disks!.loops.live} ${mountPoint} || exit 90; "$0" "$@"; status=$?; grep -q " ${mountPoint} rw" /proc/self/mountinfo || status=91; umount ${mountPoint}; exit $status`;
+  const result = await runWatchingMounts('--unshare-wrapper', script);
+  assert.equal(result.status, ExitCode.OK, result.stderr || result.stdout);
+  const report = JSON.parse(result.stdout) as AllDisksReport;
+  const volume = report.volumes.find((candidate) => candidate.device.path === disks!.loops.live);
+  assert.ok(volume, JSON.stringify(report.skipped.filter((skip) => skip.device.path === disks!.loops.live)));
+  assert.equal(volume.loader, 'grub');
+  assert.equal(entriesOf(report, disks!.loops.live).length, 5);
+  assert.deepEqual(result.leaked, []);
+});
+
+test('SIGINT in the middle of a scan: the reading process ends with the command, no mount is left, nothing holds the loop devices', options, async () => {
+  const child = spawn(process.execPath, [MAIN, 'list', '--all-disks', '--iso-dir', '/isos', '--json'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  // Wait until the reading process has one of the disks mounted in its namespace: that is the moment to interrupt.
+  const mountedInReader = (): boolean => spawnSync('pgrep', ['-f', 'bootcfg/disks/child.js'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).some((pid) => {
+    try {
+      const lines = fs.readFileSync(`/proc/${pid}/mountinfo`, 'utf8').split('\n');
+      return lines.some((line) => Object.values(disks!.loops).some((loop) => line.includes(` ${loop} `)));
+    } catch {
+      return false;
+    }
+  });
+  const deadline = Date.now() + 20_000;
+  while (!mountedInReader() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 2));
+  assert.ok(Date.now() < deadline, 'the reading process never had a disk mounted');
+  // As a terminal's ^C does: to the whole process group, the reading process included.
+  process.kill(-child.pid!, 'SIGINT');
+  const status = await closed;
+  assert.equal(status.signal, 'SIGINT', `the command ended by itself first: ${JSON.stringify(status)}`);
+  const readers = spawnSync('pgrep', ['-f', 'bootcfg/disks/child.js'], { encoding: 'utf8' }).stdout.trim();
+  assert.equal(readers, '', 'no reading process is left');
+  const mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+  assert.ok(!Object.values(disks!.loops).some((loop) => mountinfo.includes(` ${loop} `)));
+  // A mount left in some namespace would keep a loop device busy: a detach would not free it.
+  const probe = run('losetup', '--find', '--show', disks!.images[0]!);
+  run('losetup', '--detach', probe);
+  assert.equal(run('losetup', '--associated', disks!.images[0]!).split('\n').length, 1, 'only the test\'s own attachment');
+});
+
+test('list --all-disks as text: each device with its names and entries, then what was skipped and why', options, async () => {
+  const result = spawnSync(process.execPath, [MAIN, 'list', '--all-disks'], { encoding: 'utf8' });
+  assert.equal(result.status, ExitCode.OK, result.stderr);
+  assert.match(result.stdout, new RegExp(`^${disks!.loops.root}  ext4  LABEL="KTS-ROOT"  UUID=`, 'm'));
+  assert.match(result.stdout, /^\*\s+3  Debian GNU\/Linux, with Linux 6\.1\.0-56-cloud-amd64/m);
+  assert.match(result.stdout, new RegExp(`^Skipped:\n(.*\n)*  ${disks!.loops.swap}  swap  LABEL="KTS-SWAP"`, 'm'));
+  assert.match(result.stdout, /^\(boot one with: kexec-ts reboot --all-disks DEVICE:INDEX, e\.g\. /m);
 });

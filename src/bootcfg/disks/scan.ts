@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { SyscallError } from '../../errors.js';
-import { CLONE_NEWNS, MNT_DETACH, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_REC } from '../../syscall/numbers.js';
+import { CLONE_NEWNS, MNT_DETACH, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT } from '../../syscall/numbers.js';
 import type { MountSyscalls } from '../../syscall/types.js';
 import { BOOTCFG_LIMITS } from '../../limits.js';
 import { bootList, formatBootConfigWarning, readIsoFileEntries, readMachineBootEntries, type BootList } from '../machine.js';
@@ -133,11 +133,34 @@ export class DiskNamespace {
     const mountDir = path.join(this.base!, probed.sysfs.name);
     fs.mkdirSync(mountDir, { recursive: true });
     try {
-      this.syscalls.mount(device.path, mountDir, decision.fstype, decision.flags, decision.data);
+      try {
+        this.syscalls.mount(device.path, mountDir, decision.fstype, decision.flags, decision.data);
+      } catch (error) {
+        if (!(error instanceof SyscallError && error.errnoName === 'EBUSY')) throw error;
+        this.mountLiveFileSystem(device.path, mountDir, decision.fstype, decision.flags);
+      }
       return { mountDir };
     } catch (error) {
       if (!(error instanceof SyscallError)) throw error;
       return { device, code: DiskSkipCode.MOUNT_FAILED, reason: `mounting it read-only as ${decision.fstype} failed: ${explainMountError(error.errnoName, decision.fstype)}`, errno: error.errnoName };
+    }
+  }
+
+  /**
+   * EBUSY from a read-only mount of a block device is, first of all, the kernel's "Can't mount,
+   * would change RO state" (get_tree_bdev in fs/super.c): the machine has the file system
+   * mounted read-write (its own root, its ESP). A second mount of that same superblock, made
+   * read-only per mount before anything is read (MS_REMOUNT|MS_BIND), reads the live file system
+   * and writes nothing; its journal is the running system's, so no `noload`. Any other EBUSY
+   * fails here too and is reported as it was.
+   */
+  private mountLiveFileSystem(devPath: string, mountDir: string, fstype: string, flags: number): void {
+    this.syscalls.mount(devPath, mountDir, fstype, flags & ~MS_RDONLY, null);
+    try {
+      this.syscalls.mount(null, mountDir, null, MS_REMOUNT | MS_BIND | flags, null);
+    } catch (error) {
+      this.syscalls.umount2(mountDir, MNT_DETACH);
+      throw error;
     }
   }
 
