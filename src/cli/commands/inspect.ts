@@ -3,12 +3,12 @@ import { readFileSync } from 'node:fs';
 import { readWholeInputFile } from '../../input-file.js';
 import { basename, dirname, join } from 'node:path';
 import { parseAuthenticode, probePe } from '../../image/pe/index.js';
-import { configEnabled, KEXEC_RELEVANT_OPTIONS, parseKernelConfig } from '../../image/kernel-config.js';
-import { readMachineFacts, type MachineFacts } from '../../handoff/machine-facts.js';
+import { KEXEC_RELEVANT_OPTIONS, parseKernelConfig } from '../../image/kernel-config.js';
+import { readMachineFacts } from '../../handoff/machine-facts.js';
 import { decompress } from '../../image/codecs/index.js';
 import { parseElf } from '../../image/elf/parse.js';
 import { extractEmbeddedConfig } from '../../image/ikconfig.js';
-import { ErrorCode, ParseError, UsageError, ValidationError } from '../../errors.js';
+import { ParseError, UsageError, ValidationError } from '../../errors.js';
 import { preflightKernel } from '../../handoff/preflight.js';
 import { planKernel } from '../../handoff/plan-kernel.js';
 import { progressOnTerminal, progressOption } from '../progress.js';
@@ -19,6 +19,7 @@ import { ExitCode } from '../exit-codes.js';
 import { describeImage } from '../format-image.js';
 import { writeJson, type CommandOutput } from '../output.js';
 import type { Command } from '../cli.js';
+import { loadPathHere } from '../../handoff/kexec-load/choose.js';
 
 const ARCHES: readonly KernelArch[] = ['x86_64', 'aarch64', 'riscv64'];
 
@@ -44,8 +45,9 @@ async function run(args: string[], output: CommandOutput): Promise<number> {
   const verdict = loadableVerdict(plan.image, arch, path);
   // Judged for this machine: the image may be fine and the running kernel still unable to load it.
   if (values.arch === undefined && verdict.loadable) {
-    const missing = runningKernelCannotLoad(readMachineFacts());
-    if (missing !== undefined) Object.assign(verdict, { loadable: false, because: `${verdict.because}, but ${missing}` });
+    const here = loadPathHere(readMachineFacts());
+    if ('cannot' in here) Object.assign(verdict, { loadable: false, because: `${verdict.because}, but ${here.cannot}` });
+    else if (here.syscall === 'kexec_load') verdict.because += `; loaded here with kexec_load (${here.reason})`;
   }
   if (plan.replacement !== undefined && verdict.loadable) verdict.because += ` (after kexec-ts unpacks it: ${plan.notes[0]})`;
   const signature = signatureSummary(bytes);
@@ -206,12 +208,4 @@ async function inspectPayload(image: InspectedImage | ParseError, kernel: Uint8A
         ? undefined
         : { source: 'embedded in the kernel (IKCONFIG)', options: Object.fromEntries(KEXEC_RELEVANT_OPTIONS.flatMap((name) => (embedded.options.has(name) ? [[name, embedded.options.get(name)!]] : []))) },
   };
-}
-
-/** Why the running kernel cannot kexec_file_load at all, whatever the image; undefined if it can (or it is unknown). */
-function runningKernelCannotLoad(facts: MachineFacts): string | undefined {
-  const kexecFile = facts.kernelConfig === undefined ? undefined : configEnabled(facts.kernelConfig, 'CONFIG_KEXEC_FILE');
-  if (kexecFile === false) return `the running kernel has no kexec_file_load (CONFIG_KEXEC_FILE is not set in ${facts.kernelConfigSource})`;
-  if (kexecFile === undefined && facts.kexecLoaded === undefined && facts.kernelRelease !== undefined) return 'the running kernel has no kexec support (/sys/kernel/kexec_loaded is missing)';
-  return undefined;
 }

@@ -66,3 +66,24 @@ export function chooseLoadSyscall(facts: KexecLoadFacts, choice: KexecLoadChoice
   }
   return { syscall: 'kexec_load', reason: `${why}: kexec-ts places the segments and supplies the purgatory` };
 }
+
+/**
+ * How a load would go on this machine, whatever the image: the syscall and why, or why the
+ * running kernel cannot load at all (for inspect's verdict and a dry run).
+ */
+export function loadPathHere(facts: KexecLoadFacts & Pick<MachineFacts, 'kexecLoaded' | 'kernelRelease'>): LoadSyscallDecision | { readonly cannot: string } {
+  const fileLoad = kexecFileLoadBuiltIn(facts);
+  if (fileLoad === undefined && facts.kexecLoaded === undefined && facts.kernelRelease !== undefined) {
+    return { cannot: 'the running kernel has no kexec support (/sys/kernel/kexec_loaded is missing)' };
+  }
+  try {
+    const decision = chooseLoadSyscall(facts, 'auto', { crash: false });
+    if (decision.syscall === 'kexec_file_load' && fileLoad === false) {
+      return { cannot: `the running kernel has no kexec_file_load (CONFIG_KEXEC_FILE is not set in ${facts.kernelConfigSource}), and ${decision.reason}` };
+    }
+    return decision;
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    return { cannot: error.message.replace(/\.$/, '') };
+  }
+}
