@@ -10,13 +10,12 @@
  * of the segments, so nothing is needed from the disk once this process has exited and the
  * caller runs exec.
  */
-import { SyscallError } from '../../errors.js';
 import { cmdlineForEntry } from '../../handoff/cmdline.js';
 import { hostEnvironment } from '../../handoff/environment.js';
 import { mountSyscallsFor } from '../../syscall/index.js';
 import type { MountSyscalls } from '../../syscall/types.js';
 import { selectBootEntry } from '../select.js';
-import { ErrorCode, KexecError } from '../../errors.js';
+import { ErrorCode, KexecError, SyscallError } from '../../errors.js';
 import { rootRequired, type DiskLoadOutcome, type DiskRequest, type DiskResponse } from './protocol.js';
 import { volumeRelative } from './report.js';
 import { DiskNamespace, probeAllDevices, readVolume, scanAllDisks } from './scan.js';
