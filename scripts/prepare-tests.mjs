@@ -332,6 +332,8 @@ function main() {
   // Other Debian releases' cloud kernels, through the project's own apt lists (debian-suites.mjs);
   // before the vmcores, which crash them too.
   for (const suite of ['trixie', 'sid']) ensureSuiteCloudKernel(kexecTsCacheDir(), suite);
+  // Their arm64 kernels too: built without kexec_file_load, booted through kexec_load in test/vm-arm64.
+  for (const suite of ['trixie', 'sid']) ensureSuiteCloudKernel(kexecTsCacheDir(), suite, { arch: 'arm64' });
   ensureDebianBinaryFixtures(kexecTsCacheDir());
   ensureUkiFixtures(kexecTsCacheDir());
   ensureCodecSamples(kexecTsCacheDir());

@@ -72,7 +72,17 @@ export function arm64Guest(cacheDir: string = kexecTsCacheDir()): Arm64Guest | u
   };
 }
 
-export function debianArm64Kernel(cacheDir: string = kexecTsCacheDir()): DebianArm64Kernel | undefined {
+/** The Debian releases whose arm64 cloud kernels the VM tests boot: bookworm's from foreign-arch/, the others from debian-cloud-arm64-SUITE/. */
+export type DebianArm64Suite = 'bookworm' | 'trixie' | 'sid';
+
+export function debianArm64Kernel(cacheDir: string = kexecTsCacheDir(), suite: DebianArm64Suite = 'bookworm'): DebianArm64Kernel | undefined {
+  if (suite !== 'bookworm') {
+    // Written by scripts/fixtures/debian-suites.mjs (ensureSuiteCloudKernel with arch arm64); the manifest comes last.
+    const dir = path.join(cacheDir, `debian-cloud-arm64-${suite}`);
+    const manifest = readJson(path.join(dir, 'manifest.json'));
+    const kernel = { vmlinuzPath: path.join(dir, 'vmlinuz'), configPath: path.join(dir, 'config'), kernelRelease: typeof manifest?.release === 'string' ? manifest.release : '' };
+    return kernel.kernelRelease && [kernel.vmlinuzPath, kernel.configPath].every((f) => fs.existsSync(f)) ? kernel : undefined;
+  }
   const dir = path.join(cacheDir, 'foreign-arch');
   const manifest = readJson(path.join(dir, 'manifest.json'));
   const file: unknown = manifest?.['arm64-vmlinuz']?.file;

