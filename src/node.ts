@@ -17,6 +17,8 @@ export {
   type HandoffEnvironment,
 } from './handoff/handoff.js';
 export { status } from './handoff/status.js';
+export { readAllDisks, loadFromDisk, type AllDisksOptions, type LoadFromDiskOptions } from './bootcfg/disks/all-disks.js';
+export { readMachineDescription, type MachineDescription } from './handoff/kexec-load/machine-description.js';
 export { readMachineFacts } from './handoff/machine-facts.js';
 export { openImage, closeImage, type OpenedImage, type ImageRole } from './handoff/open-image.js';
 export { startKernelLogCapture, type KernelLogCapture } from './handoff/kernel-log.js';
