@@ -6,6 +6,7 @@ import { inspectAgainstNativeTools } from './inspect.js';
 import { listAtScale } from './list.js';
 import { preSyscallOnHost } from './pre-syscall.js';
 import { loadInVm } from './vm-load.js';
+import { kexecLoadArm64AgainstKexecTools } from './kexec-load-arm64.js';
 
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
 console.log(`## ${machine}\n`);
@@ -18,5 +19,7 @@ console.log('');
 console.log(await crashSaveAgainstMakedumpfile());
 console.log('');
 console.log(await loadInVm());
+console.log('');
+console.log(await kexecLoadArm64AgainstKexecTools());
 console.log('');
 console.log(await rebootDowntime());

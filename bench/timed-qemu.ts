@@ -33,10 +33,10 @@ export interface TimedQemuRun {
  * Runs QEMU until it exits or `timeoutMs` passes. `onLine` sees each complete line as it comes
  * (progress output for a run of many minutes).
  */
-export function runTimedQemu(qemuArgs: string[], timeoutMs: number, onLine?: (line: TimedLine) => void): Promise<TimedQemuRun> {
+export function runTimedQemu(qemuArgs: string[], timeoutMs: number, onLine?: (line: TimedLine) => void, qemuBinary: string = QEMU_BINARY): Promise<TimedQemuRun> {
   const [command, args] = fs.existsSync(SETPRIV_BINARY)
-    ? [SETPRIV_BINARY, ['--pdeathsig', 'KILL', '--', QEMU_BINARY, ...qemuArgs]]
-    : [QEMU_BINARY, qemuArgs];
+    ? [SETPRIV_BINARY, ['--pdeathsig', 'KILL', '--', qemuBinary, ...qemuArgs]]
+    : [qemuBinary, qemuArgs];
   return new Promise((resolve, reject) => {
     const startedAt = performance.now();
     const vm = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -75,7 +75,7 @@ export function runTimedQemu(qemuArgs: string[], timeoutMs: number, onLine?: (li
     vm.on('error', (error) => {
       clearTimeout(timer);
       process.off('exit', killOnExit);
-      reject(new Error(`could not run ${QEMU_BINARY}`, { cause: error }));
+      reject(new Error(`could not run ${qemuBinary}`, { cause: error }));
     });
     vm.on('close', (exitCode) => {
       clearTimeout(timer);

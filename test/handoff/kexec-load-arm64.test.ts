@@ -9,7 +9,8 @@ import { ValidationError } from '../../src/errors.js';
 import { parseArm64Image } from '../../src/image/arm64/parse.js';
 import { planArm64KexecLoad } from '../../src/handoff/kexec-load/arm64.js';
 import { chooseLoadSyscall, type KexecLoadFacts } from '../../src/handoff/kexec-load/choose.js';
-import { pageBytesFromSmaps } from '../../src/handoff/kexec-load/machine-description.js';
+import { pageBytesFromAuxv } from '../../src/handoff/kexec-load/machine-description.js';
+import { spawnSync } from 'node:child_process';
 import { placeSegments, usableRam } from '../../src/handoff/kexec-load/placement.js';
 import { ARM64_PURGATORY_LAYOUT } from '../../src/handoff/kexec-load/purgatory-arm64.js';
 import { parseKernelConfig } from '../../src/image/kernel-config.js';
@@ -44,9 +45,11 @@ test('usable RAM is System RAM minus what is reserved in it; the running kernel 
   assert.throws(() => placeSegments(ram, [{ name: 'huge', memoryBytes: 0x8000_0000n, alignment: 4096n }], 4096n), (error: unknown) => error instanceof ValidationError && error.code === 'NO_ROOM_FOR_SEGMENTS');
 });
 
-test('the page size comes from smaps', () => {
-  assert.equal(pageBytesFromSmaps('00400000-00452000 r-xp 00000000 08:02 173521 /usr/bin/node\nSize: 328 kB\nKernelPageSize:        4 kB\n'), 4096n);
-  assert.equal(pageBytesFromSmaps('nothing'), undefined);
+test("the page size is AT_PAGESZ of the process's auxiliary vector", () => {
+  // This process's own: 4 KiB on the machines the tests run on, as getconf says.
+  const getconf = Number(spawnSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }).stdout.trim());
+  assert.equal(pageBytesFromAuxv(new Uint8Array(readFileSync('/proc/self/auxv'))), BigInt(getconf));
+  assert.equal(pageBytesFromAuxv(new Uint8Array(16)), undefined, 'AT_NULL first: no page size');
 });
 
 test('kexec_load is chosen only where kexec_file_load is missing, on arm64, without lockdown, for a normal load', () => {

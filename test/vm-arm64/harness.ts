@@ -74,6 +74,11 @@ export function debianKernelFiles(suite: DebianArm64Suite = 'bookworm'): GuestFi
 }
 
 export async function bootArm64Vm(options: BootArm64VmOptions): Promise<VmRun> {
+  return withArm64Vm(options, (qemuArgs, binary) => runQemu(qemuArgs, options.timeoutMs, binary));
+}
+
+/** The guest prepared (initramfs written, QEMU's arguments made) and handed to `run`; cleaned up after. */
+export async function withArm64Vm<T>(options: BootArm64VmOptions, run: (qemuArgs: string[], qemuBinary: string) => Promise<T>): Promise<T> {
   const reason = arm64VmSkipReason(options.kernel);
   const built = builtArm64Kernel();
   const guest = arm64Guest();
@@ -98,7 +103,7 @@ export async function bootArm64Vm(options: BootArm64VmOptions): Promise<VmRun> {
       '-initrd', initrdPath,
       '-append', cmdline,
     ];
-    return await runQemu(qemuArgs, options.timeoutMs, QEMU_BINARY);
+    return await run(qemuArgs, QEMU_BINARY);
   } finally {
     fs.rmSync(workDir, { recursive: true, force: true });
   }

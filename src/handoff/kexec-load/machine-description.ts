@@ -1,7 +1,8 @@
 /**
  * What kexec_load needs of the running machine, read where the kernel publishes it: the
  * physical memory map (/proc/iomem, addresses visible to root only), the device tree the
- * firmware handed over (/sys/firmware/fdt, root only) and the page size segments align to.
+ * firmware handed over (/sys/firmware/fdt, root only) and the page size segments align to
+ * (AT_PAGESZ of this process's auxiliary vector: what the kernel itself says).
  */
 import { readFileSync } from 'node:fs';
 import { ErrorCode, KexecError } from '../../errors.js';
@@ -20,10 +21,18 @@ const unreadable = (what: string, path: string, cause: unknown): KexecError =>
     remedy: 'Run as root (the kernel shows both only to root), with /proc and /sys mounted.',
   });
 
-/** "KernelPageSize:        4 kB" of this process's first mapping: the kernel's page size. */
-export function pageBytesFromSmaps(text: string): bigint | undefined {
-  const kib = /^KernelPageSize:\s+(\d+) kB$/m.exec(text)?.[1];
-  return kib === undefined ? undefined : BigInt(kib) * 1024n;
+/** AT_PAGESZ in include/uapi/linux/auxvec.h. */
+const AT_PAGESZ = 6n;
+
+/** The page size from /proc/self/auxv: (type, value) pairs of native-endian u64, ended by type 0. */
+export function pageBytesFromAuxv(auxv: Uint8Array): bigint | undefined {
+  const view = new DataView(auxv.buffer, auxv.byteOffset, auxv.byteLength);
+  for (let offset = 0; offset + 16 <= auxv.length; offset += 16) {
+    const type = view.getBigUint64(offset, true);
+    if (type === 0n) return undefined;
+    if (type === AT_PAGESZ) return view.getBigUint64(offset + 8, true);
+  }
+  return undefined;
 }
 
 export function readMachineDescription(root = ''): MachineDescription {
@@ -43,10 +52,9 @@ export function readMachineDescription(root = ''): MachineDescription {
   }
   let pageBytes = 4096n;
   try {
-    const smaps = readFileSync(`${root}/proc/self/smaps`, 'utf8').slice(0, 4096);
-    pageBytes = pageBytesFromSmaps(smaps) ?? pageBytes;
+    pageBytes = pageBytesFromAuxv(new Uint8Array(readFileSync(`${root}/proc/self/auxv`))) ?? pageBytes;
   } catch {
-    // Without smaps (a restricted /proc), 4 KiB pages: what Debian's arm64 kernels use.
+    // Without auxv (a restricted /proc), 4 KiB pages: what Debian's arm64 kernels use.
   }
   return { ram: usableRam(iomem.resources), firmwareFdt, pageBytes };
 }
