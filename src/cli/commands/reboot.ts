@@ -14,12 +14,13 @@ import { allDisksConflicts, shapeOption } from './list.js';
 import { loadFromDisk } from '../../bootcfg/disks/all-disks.js';
 import type { Command } from '../cli.js';
 
-const usage = `Usage: kexec-ts reboot [ENTRY] [--dry-run] [--append S] [--reuse-cmdline] [--force] [--root DIR [--shape S]] [--esp DIR] [--iso FILE] [--json]
-       kexec-ts reboot --all-disks DEVICE[:ID] [--iso-dir DIR]... [--dry-run] [--append S] [--reuse-cmdline] [--force] [--json]
+const usage = `Usage: kexec-ts reboot [ENTRY | --entry ENTRY] [--dry-run] [--append S] [--reuse-cmdline] [--force] [--root DIR [--shape S]] [--esp DIR] [--iso FILE] [--json]
+       kexec-ts reboot --all-disks [--entry] DEVICE[:ID] [--iso-dir DIR]... [--dry-run] [--append S] [--reuse-cmdline] [--force] [--json]
 Fast reboot into a boot entry without firmware or boot loader: the default one, or ENTRY (an id,
 a title, an index as 'kexec-ts list' shows it, or a glob). The entry's kernel, initrds and command
 line are loaded with every check, then the machine hands off: through systemd when it runs the
 machine (services stop cleanly), otherwise after syncing filesystems.
+  --entry E    ENTRY by name (with --all-disks: DEVICE[:ID])
   --dry-run    check and show exactly what would be loaded; load nothing, reboot nothing
   --append S   add S to the entry's command line
   --reuse-cmdline  boot with this boot's command line instead of the entry's (--append adds to it);
@@ -45,16 +46,19 @@ async function run(args: string[], output: CommandOutput): Promise<number> {
     shape: { type: 'string' },
     'all-disks': { type: 'boolean' },
     'iso-dir': { type: 'string', multiple: true },
+    entry: { type: 'string' },
   });
-  if (positionals.length > 1) throw new UsageError(`reboot takes at most one ENTRY.\n${usage}`);
-  if (values['all-disks'] === true) return rebootFromDisk(values, positionals[0], output);
+  // --entry is ENTRY by name (scripts read better with it): `reboot --all-disks --entry UUID:2`.
+  const chosen = values.entry !== undefined ? [values.entry, ...positionals] : positionals;
+  if (chosen.length > 1) throw new UsageError(`reboot takes at most one ENTRY (given by --entry or as an argument).\n${usage}`);
+  if (values['all-disks'] === true) return rebootFromDisk(values, chosen[0], output);
   if (values['iso-dir'] !== undefined) throw new UsageError(`--iso-dir goes with --all-disks.\n${usage}`);
   const dryRun = values['dry-run'] === true;
   // With --iso the choice is among the image's entries only: that is what the user asked to boot.
   const listed: { entries: ListedEntry[] } = values.iso !== undefined
     ? readIsoFileEntries(values.iso)
     : readBootList(values.root ?? '/', { ...(values.esp !== undefined ? { espDir: values.esp } : {}), ...shapeOption(values.shape) });
-  const entry = selectBootEntry(listed.entries, positionals[0]);
+  const entry = selectBootEntry(listed.entries, chosen[0]);
   if (entry.unbootableReason !== undefined) {
     throw new KexecError(ErrorCode.NO_BOOT_ENTRY, `The entry '${entry.title}' cannot be booted with kexec: ${entry.unbootableReason.message}.`, {
       remedy: 'Pick another entry (kexec-ts list shows them all).',
