@@ -6,10 +6,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { BOOTCFG_LIMITS } from '../limits.js';
-import { readFully } from '../read-fully.js';
 import { isoBootEntries, type IsoBootEntry } from './iso9660/boot-entries.js';
 import { locateIsoFile, withIsoFile } from './iso9660/file-source.js';
-import { createRootedReader, readBootConfig, type ReadBootConfigOptions, type ResolvedBootEntry, type RootBootConfig } from './resolve.js';
+import { createRootedReader, readBootConfig, readRegularFileNoFollow, type ReadBootConfigOptions, type ResolvedBootEntry, type RootBootConfig } from './resolve.js';
 import { joinPath } from './text.js';
 import type { BootConfigWarning } from './types.js';
 import { ukiBootEntries, type UkiFile } from './uki-entries.js';
@@ -49,29 +48,13 @@ export function readMachineBootEntries(rootDir: string, options: ReadBootConfigO
     for (const name of names) {
       // BLS Type #2: "files with the .efi suffix"; addons (*.addon.efi) live in .extra.d directories.
       if (!name.toLowerCase().endsWith('.efi')) continue;
-      const bytes = readRegularFile(path.join(linuxDir, name), BOOTCFG_LIMITS.ukiFileBytes);
+      const bytes = readRegularFileNoFollow(path.join(linuxDir, name), BOOTCFG_LIMITS.ukiFileBytes, () => undefined);
       if (bytes !== undefined) files.push({ path: path.join(linuxDir, name), bytes });
     }
   }
   const ukis = ukiBootEntries(files).map((entry): ResolvedBootEntry => ({ ...entry, kernelFile: entry.kernel!, initrdFiles: [] }));
   const espDirs = options.espDir !== undefined ? [path.resolve(options.espDir)] : linuxDirs.map((dir) => path.dirname(path.dirname(dir)));
   return { config, ukis, espDirs };
-}
-
-function readRegularFile(hostPath: string, maxBytes: number): Uint8Array | undefined {
-  let fd: number;
-  try {
-    fd = fs.openSync(hostPath, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
-  } catch {
-    return undefined;
-  }
-  try {
-    const stats = fs.fstatSync(fd);
-    if (!stats.isFile() || stats.size > maxBytes) return undefined;
-    return readFully(fd, stats.size);
-  } finally {
-    fs.closeSync(fd);
-  }
 }
 
 /** The entries of an ISO image, as booted from that image file where it lies. */

@@ -76,6 +76,28 @@ function resolveUnderRoot(rootDir: string, readerPath: string): string | undefin
   return path.join(rootDir, ...resolved);
 }
 
+/**
+ * The bytes of the regular file at `hostPath`, opened with O_NOFOLLOW (a last component swapped
+ * for a link after the checks is refused); undefined when it cannot be opened or is not a
+ * regular file. A file over `maxBytes` is what `tooLarge` says: undefined, or a throw.
+ */
+export function readRegularFileNoFollow(hostPath: string, maxBytes: number, tooLarge: (sizeBytes: number) => undefined): Uint8Array | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(hostPath, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  } catch {
+    return undefined;
+  }
+  try {
+    const stats = fs.fstatSync(fd);
+    if (!stats.isFile()) return undefined;
+    if (stats.size > maxBytes) return tooLarge(stats.size);
+    return readFully(fd, stats.size);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 export function createRootedReader(rootDir: string): RootedReader {
   const root = path.resolve(rootDir);
   const hostPath = (readerPath: string): string | undefined => resolveUnderRoot(root, readerPath);
@@ -102,22 +124,10 @@ export function createRootedReader(rootDir: string): RootedReader {
     readText(readerPath) {
       const host = hostPath(readerPath);
       if (host === undefined) return undefined;
-      let fd: number;
-      try {
-        fd = fs.openSync(host, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
-      } catch {
-        return undefined;
-      }
-      try {
-        const stats = fs.fstatSync(fd);
-        if (!stats.isFile()) return undefined;
-        if (stats.size > BOOTCFG_LIMITS.configFileBytes) {
-          throw new ParseError(ErrorCode.FORMAT_LIMIT_EXCEEDED, 'boot config', `${readerPath} is ${stats.size} bytes; at most ${BOOTCFG_LIMITS.configFileBytes} are read`);
-        }
-        return readFully(fd, stats.size).toString('utf8');
-      } finally {
-        fs.closeSync(fd);
-      }
+      const bytes = readRegularFileNoFollow(host, BOOTCFG_LIMITS.configFileBytes, (size) => {
+        throw new ParseError(ErrorCode.FORMAT_LIMIT_EXCEEDED, 'boot config', `${readerPath} is ${size} bytes; at most ${BOOTCFG_LIMITS.configFileBytes} are read`);
+      });
+      return bytes === undefined ? undefined : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
     },
     list(dir) {
       const host = hostPath(dir);

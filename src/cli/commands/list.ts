@@ -28,15 +28,18 @@ in EFI/Linux on the ESP. The default is marked *; an entry kexec cannot boot say
 
 export type { ListedEntry } from '../../bootcfg/machine.js';
 
+/** Where entries come from, as `list` and `reboot` both take it. */
+export const VOLUME_OPTIONS = {
+  root: { type: 'string' },
+  esp: { type: 'string' },
+  iso: { type: 'string' },
+  shape: { type: 'string' },
+  'all-disks': { type: 'boolean' },
+  'iso-dir': { type: 'string', multiple: true },
+} as const;
+
 async function run(args: string[], output: CommandOutput): Promise<number> {
-  const { values, positionals } = parseCommandArgs(args, {
-    root: { type: 'string' },
-    esp: { type: 'string' },
-    iso: { type: 'string' },
-    shape: { type: 'string' },
-    'all-disks': { type: 'boolean' },
-    'iso-dir': { type: 'string', multiple: true },
-  });
+  const { values, positionals } = parseCommandArgs(args, VOLUME_OPTIONS);
   if (positionals.length > 0) throw new UsageError(`list takes no arguments.\n${usage}`);
   if (values['all-disks'] === true) return listAllDisks(values, output);
   if (values['iso-dir'] !== undefined) throw new UsageError(`--iso-dir goes with --all-disks.\n${usage}`);

@@ -10,7 +10,7 @@ import { exitCodeFor, ExitCode } from '../exit-codes.js';
 import { errorToJson, formatErrorText, writeJson, type CommandOutput } from '../output.js';
 import { progressOption } from '../progress.js';
 import { readBootList, readIsoFileEntries, type ListedEntry } from '../../bootcfg/machine.js';
-import { allDisksConflicts, shapeOption } from './list.js';
+import { allDisksConflicts, shapeOption, VOLUME_OPTIONS } from './list.js';
 import { loadFromDisk } from '../../bootcfg/disks/all-disks.js';
 import type { Command } from '../cli.js';
 
@@ -40,12 +40,7 @@ async function run(args: string[], output: CommandOutput): Promise<number> {
     append: { type: 'string' },
     'reuse-cmdline': { type: 'boolean' },
     force: { type: 'boolean' },
-    root: { type: 'string' },
-    esp: { type: 'string' },
-    iso: { type: 'string' },
-    shape: { type: 'string' },
-    'all-disks': { type: 'boolean' },
-    'iso-dir': { type: 'string', multiple: true },
+    ...VOLUME_OPTIONS,
     entry: { type: 'string' },
   });
   // --entry is ENTRY by name (scripts read better with it): `reboot --all-disks --entry UUID:2`.
