@@ -190,6 +190,14 @@ export function explainKexecFailure(
 function explanationFor(failure: SyscallError, call: FailedCall, facts: MachineFacts, kernelLog: readonly string[]): Explanation {
   if (failure.errnoName === 'EPERM') {
     const cause = EPERM_CAUSES.find((candidate) => candidate.holds(facts, kernelLog, call));
+    if (cause?.explain(facts).code === ErrorCode.LOCKDOWN_REFUSED && failure.syscall === 'kexec_load') {
+      // kexec_load has no signature to check: lockdown refuses the call itself (kernel/kexec.c).
+      return {
+        code: ErrorCode.LOCKDOWN_REFUSED,
+        reason: `the kernel is locked down${facts.lockdown !== undefined ? ` (${facts.lockdown} mode)` : ''} and refuses kexec_load altogether: nothing would check the kernel it runs`,
+        remedy: 'Boot without lockdown to kexec on this kernel, or boot a kernel built with CONFIG_KEXEC_FILE, which loads signed kernels under lockdown.',
+      };
+    }
     return (
       cause?.explain(facts) ?? {
         code: ErrorCode.PERMISSION_DENIED,

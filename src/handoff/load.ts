@@ -142,10 +142,10 @@ export async function load(options: LoadOptions, env: HandoffEnvironment = hostE
 
     const choice = options.kexecLoad ?? 'auto';
     let decision = chooseLoadSyscall(env.readFacts(), choice, { crash });
-    if (decision.syscall === 'kexec_load') notes.push(`loaded with kexec_load: ${decision.reason}`);
+    const dryRun = options.dryRun === true;
+    if (decision.syscall === 'kexec_load') notes.push(`${dryRun ? 'would load' : 'loaded'} with kexec_load: ${decision.reason}`);
     const fileFlags = (crash ? KEXEC_FILE_ON_CRASH : 0) | (initrd === undefined ? KEXEC_FILE_NO_INITRAMFS : 0) | (options.kernelDebug === true && decision.syscall === 'kexec_file_load' ? debugFlag(env, notes) : 0);
     const call: FailedCall = { operation: crash ? 'crash-load' : 'load', kernelPath: options.kernel, ...(initrd !== undefined ? { initrdPath: initrd.path } : {}) };
-    const dryRun = options.dryRun === true;
     const machineBlockers = dryRun && !crash ? whyKexecCannotRunHere(env) : [];
     let durationMs = 0;
     let flags = fileFlags;

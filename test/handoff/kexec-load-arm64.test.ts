@@ -11,7 +11,10 @@ import { planArm64KexecLoad } from '../../src/handoff/kexec-load/arm64.js';
 import { chooseLoadSyscall, type KexecLoadFacts } from '../../src/handoff/kexec-load/choose.js';
 import { pageBytesFromAuxv } from '../../src/handoff/kexec-load/machine-description.js';
 import { spawnSync } from 'node:child_process';
-import { placeSegments, usableRam } from '../../src/handoff/kexec-load/placement.js';
+import { assertSegmentsAcceptable, placeSegments, usableRam } from '../../src/handoff/kexec-load/placement.js';
+import { explainKexecFailure } from '../../src/handoff/explain.js';
+import { SyscallError } from '../../src/errors.js';
+import { permissiveFacts } from './facts-fixture.js';
 import { ARM64_PURGATORY_LAYOUT } from '../../src/handoff/kexec-load/purgatory-arm64.js';
 import { parseKernelConfig } from '../../src/image/kernel-config.js';
 import { builtArm64Kernel } from '../vm-arm64/fixtures.js';
@@ -122,4 +125,26 @@ test("an arm64 Image planned into qemu virt's RAM: kernel at its 2 MiB base, ini
   assert.match(chosen, /rng-seed = <(0x2020202 ){31}0x2020202>;/);
   // The rest of the tree is qemu's: memory, CPUs, devices unchanged.
   assert.match(dts, /memory@40000000 \{[^}]*reg = <0x00 0x40000000 0x00 0x40000000>;/);
+});
+
+test("kexec_load's refusals are explained for kexec_load: lockdown refuses the call itself, EINVAL names the segments", () => {
+  const segments = [{ name: 'kernel', start: 0x4000_0000n, end: 0x4200_0000n }, { name: 'purgatory', start: 0x4300_0000n, end: 0x4300_1000n }];
+  const facts = { ...permissiveFacts(), arch: 'aarch64', lockdown: 'integrity' as const };
+  const locked = explainKexecFailure(new SyscallError('kexec_load', 1, 'EPERM'), { operation: 'load', kernelPath: '/boot/Image', segments }, facts, []);
+  assert.equal(locked.code, 'LOCKDOWN_REFUSED');
+  assert.match(locked.message, /refuses kexec_load altogether/);
+  const invalid = explainKexecFailure(new SyscallError('kexec_load', 22, 'EINVAL'), { operation: 'load', kernelPath: '/boot/Image', segments }, { ...facts, lockdown: 'none' }, []);
+  assert.equal(invalid.code, 'INVALID_ARGUMENT');
+  assert.match(invalid.message, /kernel 0x40000000-0x42000000, purgatory 0x43000000-0x43001000/);
+  const outside = explainKexecFailure(new SyscallError('kexec_load', 99, 'EADDRNOTAVAIL'), { operation: 'load', segments }, { ...facts, lockdown: 'none' }, []);
+  assert.equal(outside.code, 'NO_ROOM_FOR_SEGMENTS');
+});
+
+test('segments the kernel would refuse are caught before the call, naming the segment', () => {
+  const page = (address: bigint, size: bigint) => ({ bytes: new Uint8Array(16), physicalAddress: address, memoryBytes: size });
+  assert.doesNotThrow(() => assertSegmentsAcceptable([page(0x1000n, 0x1000n), page(0x2000n, 0x1000n)], 4096n, ['a', 'b']));
+  assert.throws(() => assertSegmentsAcceptable([page(0x1800n, 0x1000n)], 4096n, ['kernel']), /kernel off a page boundary/);
+  assert.throws(() => assertSegmentsAcceptable([page(0x1000n, 0x2000n), page(0x2000n, 0x1000n)], 4096n, ['kernel', 'initrd']), /kernel over the initrd/);
+  assert.throws(() => assertSegmentsAcceptable([{ bytes: new Uint8Array(0x2000), physicalAddress: 0x1000n, memoryBytes: 0x1000n }], 4096n, ['dtb']), /dtb has more bytes/);
+  assert.throws(() => assertSegmentsAcceptable(Array.from({ length: 17 }, (_, index) => page(BigInt(index + 1) * 0x1000n, 0x1000n)), 4096n, []), /17 kexec_load segments; the kernel takes 16/);
 });

@@ -13,7 +13,7 @@ import { parseFdt, serializeFdt } from '../../devicetree/fdt.js';
 import { deleteProperty, ensureNode, getProperty, setProperty } from '../../devicetree/tree.js';
 import type { KexecSegment } from '../../syscall/types.js';
 import { ARM64_PURGATORY_LAYOUT, arm64Purgatory } from './purgatory-arm64.js';
-import { alignUp, placeSegments, type PhysicalRange, type SegmentPlacement } from './placement.js';
+import { alignUp, assertSegmentsAcceptable, placeSegments, type PhysicalRange, type SegmentPlacement } from './placement.js';
 
 const MiB = 1024n * 1024n;
 /** booting.rst: "The Image must be placed text_offset bytes from a 2MB aligned base address". */
@@ -140,5 +140,6 @@ export function planArm64KexecLoad(input: Arm64KexecLoadInput): KexecLoadPlan {
     segment(fdt, dtb),
     segment(arm64Purgatory(dtb.address, kernel.address), purgatory),
   ];
+  assertSegmentsAcceptable(segments, input.pageBytes, placements.map((placement) => placement.name));
   return { entry: purgatory.address, segments, placements, fdt };
 }

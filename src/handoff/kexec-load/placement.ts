@@ -6,6 +6,7 @@
  * hand-off, after it stopped. Pure: /proc/iomem's resources in, addresses out.
  */
 import { ErrorCode, ValidationError } from '../../errors.js';
+import { KEXEC_SEGMENT_MAX } from '../../syscall/numbers.js';
 import type { IomemResource } from '../../crash/arm/iomem.js';
 
 /** A physical address range, end exclusive. */
@@ -120,4 +121,24 @@ export function placeSegments(ram: readonly PhysicalRange[], requests: readonly 
     floor = placed.range.end;
   }
   return placements;
+}
+
+/**
+ * What the kernel's sanity_check_segment_list() (kernel/kexec_core.c) refuses, checked before the
+ * call: at most KEXEC_SEGMENT_MAX segments, each page aligned in start and size, no more bytes
+ * than memory, none overlapping. The planner never makes such segments; this turns a planner
+ * bug into a message that says which, rather than the kernel's bare EINVAL or EADDRNOTAVAIL.
+ */
+export function assertSegmentsAcceptable(segments: readonly { bytes: Uint8Array; physicalAddress: bigint; memoryBytes: bigint }[], pageBytes: bigint, names: readonly string[]): void {
+  const name = (index: number): string => names[index] ?? `segment ${index}`;
+  if (segments.length > KEXEC_SEGMENT_MAX) throw new Error(`kexec-ts made ${segments.length} kexec_load segments; the kernel takes ${KEXEC_SEGMENT_MAX}`);
+  segments.forEach((segment, index) => {
+    if (segment.physicalAddress % pageBytes !== 0n || segment.memoryBytes % pageBytes !== 0n) throw new Error(`kexec-ts placed the ${name(index)} off a page boundary`);
+    if (BigInt(segment.bytes.length) > segment.memoryBytes) throw new Error(`the ${name(index)} has more bytes than the memory kexec-ts gave it`);
+    segments.forEach((other, otherIndex) => {
+      if (otherIndex > index && segment.physicalAddress < other.physicalAddress + other.memoryBytes && other.physicalAddress < segment.physicalAddress + segment.memoryBytes) {
+        throw new Error(`kexec-ts placed the ${name(index)} over the ${name(otherIndex)}`);
+      }
+    });
+  });
 }
