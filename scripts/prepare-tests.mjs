@@ -18,6 +18,7 @@ import { ensureUkiFixtures } from './fixtures/uki.mjs';
 import { ensureCodecSamples } from './fixtures/codec-samples.mjs';
 import { ensureArm64Guest } from './fixtures/arm64-guest.mjs';
 import { ensureArm64Kernel } from './fixtures/arm64-kernel.mjs';
+import { ensureRiscv64Guest } from './fixtures/riscv64-guest.mjs';
 import { ensureBootcfgFixtures } from './fixtures/bootcfg.mjs';
 import { ensureVmcore } from './fixtures/vmcore.mjs';
 import { ensureIsoFixtures } from './fixtures/iso.mjs';
@@ -339,6 +340,8 @@ function main() {
   ensureCodecSamples(kexecTsCacheDir());
   ensureArm64Guest(kexecTsCacheDir());
   ensureArm64Kernel(kexecTsCacheDir());
+  // Debian 13's riscv64 kernel (no kexec_file_load) and a riscv64 userland: test/vm-riscv64, test/handoff.
+  ensureRiscv64Guest(kexecTsCacheDir());
   ensureBootcfgFixtures(kexecTsCacheDir());
   ensureVmcore(kexecTsCacheDir());
   ensureIsoFixtures(kexecTsCacheDir());

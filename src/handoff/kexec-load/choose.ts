@@ -1,8 +1,8 @@
 /**
  * Which syscall a load uses. kexec_file_load is the default everywhere it exists: the kernel
  * reads the files itself, places them, checks signatures under lockdown and Secure Boot. Only
- * where the running kernel has no kexec_file_load (every Debian arm64 kernel: CONFIG_KEXEC_FILE
- * is off, CONFIG_KEXEC on) does kexec-ts fall back to kexec_load(2), placing the segments and
+ * where the running kernel has no kexec_file_load (every Debian arm64 and riscv64 kernel:
+ * CONFIG_KEXEC_FILE is off, CONFIG_KEXEC on) does kexec-ts fall back to kexec_load(2), placing the segments and
  * supplying the purgatory itself — and never under lockdown, where the kernel refuses
  * kexec_load because nothing checks what it would run. Pure: the machine's facts in.
  */
@@ -22,7 +22,7 @@ export interface LoadSyscallDecision {
 }
 
 /** The architectures kexec-ts can build kexec_load segments for. */
-export const KEXEC_LOAD_ARCHES: readonly string[] = ['aarch64'];
+export const KEXEC_LOAD_ARCHES: readonly string[] = ['aarch64', 'riscv64'];
 
 export type KexecLoadFacts = Pick<MachineFacts, 'arch' | 'kernelConfig' | 'kernelConfigSource' | 'lockdown'>;
 

@@ -5,10 +5,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, KexecError } from '../../errors.js';
-import { KEXEC_ARCH, kernelArchOf } from '../../syscall/numbers.js';
+import { KEXEC_ARCH, type KernelArch } from '../../syscall/numbers.js';
 import type { HandoffEnvironment } from '../environment.js';
 import { readWholeImage, type OpenedImage } from '../open-image.js';
-import { planArm64KexecLoad, type KexecLoadPlan } from './arm64.js';
+import { planArm64KexecLoad } from './arm64.js';
+import type { KexecLoadPlan } from './plan-segments.js';
+import { planRiscv64KexecLoad } from './riscv64.js';
 import { readMachineDescription } from './machine-description.js';
 
 export interface PreparedKexecLoad {
@@ -18,15 +20,26 @@ export interface PreparedKexecLoad {
   readonly described: readonly { name: string; start: bigint; end: bigint }[];
 }
 
+/** The planner for each architecture that boots from a device tree handed over by kexec_load. */
+const PLANNERS: Partial<Record<KernelArch, typeof planArm64KexecLoad>> = {
+  aarch64: planArm64KexecLoad,
+  riscv64: planRiscv64KexecLoad,
+};
+
 export function kexecLoadSegments(env: HandoffEnvironment, files: { kernel: OpenedImage; initrd?: OpenedImage; cmdline: string }): PreparedKexecLoad {
-  const arch = kernelArchOf(process.arch);
+  // The architecture the syscall was chosen for (chooseLoadSyscall read the same facts).
+  const arch = env.readFacts().arch as KernelArch;
+  const planner = PLANNERS[arch];
+  if (planner === undefined) {
+    throw new KexecError(ErrorCode.KEXEC_LOAD_NOT_ALLOWED, `kexec-ts builds kexec_load segments for arm64 and riscv64, not ${arch}.`, { remedy: 'Use a kernel with kexec_file_load on this architecture.' });
+  }
   const machine = (env.readMachineDescription ?? (() => readMachineDescription()))();
   if (machine.firmwareFdt === undefined) {
-    throw new KexecError(ErrorCode.MACHINE_DESCRIPTION_UNREADABLE, 'kexec_load on arm64 hands the new kernel a device tree, and this machine has none at /sys/firmware/fdt (booted through ACPI without one?).', {
+    throw new KexecError(ErrorCode.MACHINE_DESCRIPTION_UNREADABLE, `kexec_load on ${arch} hands the new kernel a device tree, and this machine has none at /sys/firmware/fdt (booted through ACPI without one?).`, {
       remedy: 'Boot with a device tree, or a kernel with kexec_file_load.',
     });
   }
-  const plan = planArm64KexecLoad({
+  const plan = planner({
     kernel: readWholeImage(files.kernel),
     ...(files.initrd !== undefined ? { initrd: readWholeImage(files.initrd) } : {}),
     cmdline: files.cmdline,
@@ -37,7 +50,7 @@ export function kexecLoadSegments(env: HandoffEnvironment, files: { kernel: Open
   });
   return {
     plan,
-    flags: KEXEC_ARCH[arch ?? 'aarch64'],
+    flags: KEXEC_ARCH[arch],
     described: plan.placements.map((placement) => ({ name: placement.name, start: placement.range.start, end: placement.range.end })),
   };
 }

@@ -38,6 +38,11 @@ export function usableRam(resources: readonly IomemResource[]): PhysicalRange[] 
   return subtract(merge(ram), merge(holes));
 }
 
+/** `ram` without `holes`: what is left of the ranges once every hole is cut out. Sorted, merged. */
+export function withoutRanges(ram: readonly PhysicalRange[], holes: readonly PhysicalRange[]): PhysicalRange[] {
+  return subtract(merge(ram), merge(holes));
+}
+
 function merge(ranges: readonly PhysicalRange[]): PhysicalRange[] {
   const sorted = [...ranges].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
   const merged: PhysicalRange[] = [];
