@@ -23,6 +23,7 @@ import { ensureBootcfgFixtures } from './fixtures/bootcfg.mjs';
 import { ensureVmcore } from './fixtures/vmcore.mjs';
 import { ensureIsoFixtures } from './fixtures/iso.mjs';
 import { ensureSuiteCloudKernel } from './fixtures/debian-suites.mjs';
+import { ensureCloudKernelModules } from './fixtures/cloud-kernel-modules.mjs';
 import { ensureSystemdRoots } from './fixtures/systemd-root.mjs';
 
 /** Debian packages the VM tests use, with the reason each one is needed. */
@@ -335,6 +336,8 @@ function main() {
   for (const suite of ['trixie', 'sid']) ensureSuiteCloudKernel(kexecTsCacheDir(), suite);
   // Their arm64 kernels too: built without kexec_file_load, booted through kexec_load in test/vm-arm64.
   for (const suite of ['trixie', 'sid']) ensureSuiteCloudKernel(kexecTsCacheDir(), suite, { arch: 'arm64' });
+  // The FAT modules of each cached amd64 cloud kernel, from that kernel's own package (the ESP in test/vm).
+  ensureCloudKernelModules(kexecTsCacheDir());
   ensureDebianBinaryFixtures(kexecTsCacheDir());
   ensureUkiFixtures(kexecTsCacheDir());
   ensureCodecSamples(kexecTsCacheDir());

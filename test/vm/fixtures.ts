@@ -77,3 +77,29 @@ export function cloudKernelRelease(fixture: CloudKernelFixture = cloudKernelFixt
   const manifest = readCloudKernelManifest(fixture);
   return manifest?.release ?? manifest?.package.replace(/^linux-image-/, '') ?? 'unknown';
 }
+
+/** Written by scripts/fixtures/cloud-kernel-modules.mjs once the modules beside it are complete. */
+export interface CloudKernelModulesManifest {
+  package: string;
+  version: string;
+  release: string;
+  /** In load order: each module after the ones it depends on. */
+  modules: Array<{ name: string; file: string; from: string; sha256: string }>;
+}
+
+/**
+ * The FAT modules (fat, vfat, nls_*) of vmSuite()'s cloud kernel, uncompressed, in load order;
+ * undefined when they are not cached or belong to another build than the cached kernel.
+ */
+export function cloudKernelModules(cacheDir: string = kexecTsCacheDir(), suite: VmSuite = vmSuite()): { dir: string; manifest: CloudKernelModulesManifest } | undefined {
+  const dir = path.join(cacheDir, 'cloud-kernel-modules', suite);
+  let manifest: CloudKernelModulesManifest;
+  try {
+    manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as CloudKernelModulesManifest;
+  } catch {
+    return undefined;
+  }
+  const kernel = readCloudKernelManifest(cloudKernelFixture(cacheDir, suite));
+  if (kernel === undefined || kernel.package !== manifest.package || kernel.version !== manifest.version) return undefined;
+  return manifest.modules.every((module) => fs.existsSync(path.join(dir, module.file))) ? { dir, manifest } : undefined;
+}
