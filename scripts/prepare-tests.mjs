@@ -63,6 +63,7 @@ export const REQUIRED_DEBIAN_PACKAGES = [
   { name: 'grub-pc-bin', why: "grub-mkrescue's BIOS boot image (i386-pc) for the GRUB ISO fixture" },
   { name: 'grub-efi-amd64-bin', why: "grub-mkrescue's UEFI boot image (x86_64-efi) for the GRUB ISO fixture" },
   { name: 'mtools', why: "grub-mkrescue formats the GRUB ISO fixture's EFI system image with mformat" },
+  { name: 'dosfstools', why: 'mkfs.vfat makes the ESP of the all-disks tests (root and VM)' },
   { name: 'debootstrap', why: 'builds the Debian 13 and sid systemd root images the test/vm-systemd guests boot' },
   { name: 'e2fsprogs', why: 'mkfs.ext4 -d writes those roots (and the disk carrying kexec-ts) into ext4 images without loop mounts' },
 ];
