@@ -19,15 +19,33 @@ import { decompile, hasTool, qemuVirtDtb } from '../devicetree/real-blobs.js';
 
 const MiB = 1024n * 1024n;
 /**
- * A riscv64 guest's /proc/iomem under OpenSBI (arch/riscv/kernel/setup.c init_resources(): no-map
- * memory is a top-level "Reserved", other reservations inside RAM are not shown at all).
+ * /proc/iomem of the riscv64 test guest (test/vm-riscv64: Debian 13's 6.12 under OpenSBI 1.1,
+ * -m 2048), as root read it: OpenSBI's no-map firmware, the kernel, the boot's initrd
+ * (88200000-91206fff) and memblock's other reservations nested under System RAM as "Reserved".
  */
-const RISCV64_IOMEM = `80000000-8003ffff : Reserved
-80040000-87ffffff : System RAM
-  80200000-80dfffff : Kernel image
-    80200000-80a4ffff : Kernel code
-    80c00000-80d2ffff : Kernel rodata
-    80e00000-80f7ffff : Kernel data
+const RISCV64_IOMEM = `00101000-00101fff : 101000.rtc rtc@101000
+10000000-100000ff : serial
+30000000-3fffffff : PCI ECAM
+40000000-7fffffff : pci@30000000
+80000000-ffffffff : System RAM
+  80000000-8007ffff : Reserved
+  80200000-80201fff : Reserved
+  80202000-8206b3f7 : Kernel image
+    80202000-80c8159f : Kernel code
+    81200000-81bfffff : Kernel rodata
+    81e00000-81fb93ff : Kernel data
+    81fba000-8206b3f7 : Kernel bss
+  8206b3f8-821fffff : Reserved
+  88200000-91206fff : Reserved
+  bfe00000-bfe01fff : Reserved
+  fba00000-fdbfffff : Reserved
+  fdcc8000-fddc8fff : Reserved
+  fddc9000-fdde8fff : Reserved
+  fddeb000-fddeefff : Reserved
+  fddef000-ffdf2fff : Reserved
+  ffdf3000-ffdf7fff : Reserved
+  ffdf8000-ffffffff : Reserved
+400000000-7ffffffff : pci@30000000
 `;
 
 const needsFixtures = process.env.CI !== 'true' && (!riscv64Fixture() || !hasTool('qemu-system-riscv64') || !hasTool('dtc'))
@@ -82,10 +100,12 @@ test("Debian's riscv64 Image planned into qemu virt's RAM: kernel at a 2 MiB bou
   });
   const [kernelPlace, initrdPlace, dtbPlace] = plan.placements;
   assert.deepEqual(plan.placements.map((placement) => placement.name), ['kernel', 'initrd', 'device tree']);
-  // Past OpenSBI's no-map range, on the first PMD boundary; no purgatory: the kernel is the entry.
-  assert.equal(kernelPlace!.address, 0x8020_0000n);
+  // On the first PMD boundary past the reserved ranges; no purgatory: the kernel is the entry.
+  assert.equal(kernelPlace!.address, 0x8220_0000n);
   assert.equal(plan.entry, kernelPlace!.address);
+  // Its memory runs to the next PMD boundary past image_size, which setup_bootmem() reserves.
   assert.ok(kernelPlace!.range.end - kernelPlace!.range.start >= header.imageSize);
+  assert.equal(kernelPlace!.range.end % (2n * MiB), 0n);
   assert.ok(initrdPlace!.address >= kernelPlace!.range.end && dtbPlace!.address >= initrdPlace!.range.end);
 
   // machine_kexec_prepare() takes the first segment that starts with an FDT header.

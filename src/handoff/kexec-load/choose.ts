@@ -64,7 +64,9 @@ export function chooseLoadSyscall(facts: KexecLoadFacts, choice: KexecLoadChoice
       remedy: 'This kernel cannot kexec; boot one built with CONFIG_KEXEC_FILE or CONFIG_KEXEC.',
     });
   }
-  return { syscall: 'kexec_load', reason: `${why}: kexec-ts places the segments and supplies the purgatory` };
+  // riscv64 needs no purgatory: the kernel's relocation code enters the Image with a0/a1 set (riscv64.ts).
+  const supplies = facts.arch === 'riscv64' ? 'the device tree' : 'the device tree and the purgatory';
+  return { syscall: 'kexec_load', reason: `${why}: kexec-ts places the segments and supplies ${supplies}` };
 }
 
 /**

@@ -14,9 +14,13 @@
  * alignment kexec_image.c asks for) as low as it fits, with image_size bytes of memory; the
  * initrd and the device tree above it. The entry is the kernel's first byte.
  *
- * Unlike arm64, /proc/iomem on riscv shows only no-map memory as "Reserved" (setup.c
- * init_resources() skips reserved regions inside System RAM), so the running device tree's own
- * reservations (/memreserve/ and /reserved-memory) are cut out of the RAM given here too.
+ * The kernel's memory is image_size rounded up to the next PMD: setup_bootmem()
+ * (arch/riscv/mm/init.c) reserves the kernel up to there under STRICT_KERNEL_RWX, and then
+ * refuses an initrd inside ("INITRD: ... overlaps in-use memory region - disabling initrd").
+ * The running device tree's own reservations (/memreserve/ and /reserved-memory) are cut out of
+ * the RAM given here as well as /proc/iomem's: the new kernel honours them from the same tree,
+ * but only after it has accepted its initrd (reserve_initrd_mem() comes first), so nothing there
+ * would catch a segment over firmware memory.
  * Pure: bytes and the memory map in, segments out; randomness is injected.
  */
 import { ErrorCode, ValidationError } from '../../errors.js';
@@ -26,9 +30,9 @@ import { findNode, getProperty } from '../../devicetree/tree.js';
 import { parseRiscvImage } from '../../image/riscv/parse.js';
 import { nextBootFdt, nextBootFdtCeiling, readCells } from './next-boot-fdt.js';
 import { placementNamed, segmentAt, type KexecLoadPlan } from './plan-segments.js';
-import { assertSegmentsAcceptable, placeSegments, withoutRanges, type PhysicalRange } from './placement.js';
+import { alignUp, assertSegmentsAcceptable, placeSegments, withoutRanges, type PhysicalRange } from './placement.js';
 
-/** boot.rst: "placed at a PMD boundary (2MB aligned for rv64 and 4MB aligned for rv32)". */
+/** boot.rst: "placed at a PMD boundary (2MB aligned for rv64 and 4MB aligned for rv32)"; PMD_SIZE. */
 const RV64_KERNEL_ALIGNMENT = 2n * 1024n * 1024n;
 
 export interface Riscv64KexecLoadInput {
@@ -75,7 +79,7 @@ export function planRiscv64KexecLoad(input: Riscv64KexecLoadInput): KexecLoadPla
   }
   const fdtCeiling = nextBootFdtCeiling(input.firmwareFdt, input.cmdline);
   const ram = withoutRanges(input.ram, deviceTreeReservations(input.firmwareFdt));
-  const imageBytes = image.imageSize > BigInt(input.kernel.length) ? image.imageSize : BigInt(input.kernel.length);
+  const imageBytes = alignUp(image.imageSize > BigInt(input.kernel.length) ? image.imageSize : BigInt(input.kernel.length), RV64_KERNEL_ALIGNMENT);
   const placements = placeSegments(ram, [
     { name: 'kernel', memoryBytes: imageBytes, alignment: RV64_KERNEL_ALIGNMENT },
     ...(input.initrd !== undefined ? [{ name: 'initrd', memoryBytes: BigInt(input.initrd.length), alignment: input.pageBytes }] : []),
