@@ -26,8 +26,11 @@ function handoffGuest(): Promise<VmRun> {
     body: `${STEP_FUNCTION}
 echo "KTS-UNAME:$(uname -r)"
 step STATUS kexec-ts status
+step INSPECT kexec-ts inspect ${GUEST_IMAGE_PATH}
 step LOAD kexec-ts load ${GUEST_IMAGE_PATH} --initrd ${GUEST_SECOND_INITRD_PATH} --append '${SECOND_CMDLINE}'
 echo "KTS-SYSFS-AFTER-LOAD:$(cat /sys/kernel/kexec_loaded)"
+# machine_kexec()'s notices ("Will call new kernel at", "FDT image at") get past quiet.
+echo 8 > /proc/sys/kernel/printk
 kexec-ts exec --force
 echo "KTS-EXEC-RETURNED:$?"
 `,
@@ -48,6 +51,14 @@ test("riscv64, Debian 13's kernel: status says loads go through kexec_load, as k
   assert.equal(syscall?.value, 'kexec_load', JSON.stringify(status.json.status.checks));
 });
 
+test("riscv64, Debian 13's kernel: inspect says Debian's Image is loadable here, through kexec_load", riscv64VmTestOptions(), async () => {
+  const inspected = stepResult(await handoffGuest(), 'INSPECT');
+  assert.equal(inspected.exitCode, ExitCode.OK, JSON.stringify(inspected.json));
+  assert.equal(inspected.json.image.format, 'riscv-image');
+  assert.equal(inspected.json.loadable.loadable, true, inspected.json.loadable.because);
+  assert.match(inspected.json.loadable.because, /loaded here with kexec_load/);
+});
+
 test("riscv64, Debian 13's kernel: load falls back to kexec_load and says so; exec boots the second kernel with exactly our command line and initrd", riscv64VmTestOptions(), async () => {
   const vm = await handoffGuest();
   const load = stepResult(vm, 'LOAD');
@@ -55,6 +66,11 @@ test("riscv64, Debian 13's kernel: load falls back to kexec_load and says so; ex
   assert.equal(load.json.syscall, 'kexec_load');
   assert.ok((load.json.notes as string[]).some((note) => /^loaded with kexec_load: the running kernel has no kexec_file_load/.test(note)), JSON.stringify(load.json.notes));
   assert.equal(load.json.cmdline, SECOND_CMDLINE);
+  // The kernel logged where it would enter the Image and which tree it found (machine_kexec()).
+  const entry = /Will call new kernel at ([0-9a-f]+) from hart id 0/.exec(vm.serial)?.[1];
+  assert.ok(entry !== undefined, describeVmRun(vm));
+  assert.equal(BigInt(`0x${entry}`) % (2n << 20n), 0n, 'the entry is the Image itself, on a PMD boundary: no purgatory');
+  assert.match(vm.serial, /FDT image at [0-9a-f]+/);
   assert.equal(requireMarker(vm, 'SYSFS-AFTER-LOAD'), '1');
   assert.ok(!hasMarker(vm.serial, 'EXEC-RETURNED'), `exec returned: ${describeVmRun(vm)}`);
   // The second initrd's /init printed these: the new kernel found it where /chosen said.
