@@ -123,7 +123,10 @@ export async function load(options: LoadOptions, env: HandoffEnvironment = hostE
     }
     if (arch !== undefined) validateCmdline(cmdline, arch);
     const notes = [...(plan?.notes ?? [])];
-    if (plan !== undefined && arch !== undefined) notes.push(...preflightKernel(plan.image, arch, cmdline, options.kernel));
+    const choice = options.kexecLoad ?? 'auto';
+    let decision = chooseLoadSyscall(env.readFacts(), choice, { crash });
+    // The image is judged by the loader that will read it: the kernel's, or kexec-ts's own.
+    if (plan !== undefined && arch !== undefined) notes.push(...preflightKernel(plan.image, arch, cmdline, options.kernel, decision.syscall));
 
     const kernel = plan?.replacement !== undefined ? keep(memfdFromBytes(plan.replacement, 'kernel', env.syscalls)) : kernelFile;
     const initrdParts: InitrdPart[] = [...(plan?.initrdPrefix ?? [])];
@@ -140,8 +143,6 @@ export async function load(options: LoadOptions, env: HandoffEnvironment = hostE
           ? onlyPart
           : keep(initrdParts.length === 1 ? memfdFromBytes(onlyPart as { path: string; bytes: Uint8Array }, 'initrd', env.syscalls) : concatenateInitrds(initrdParts, env.syscalls));
 
-    const choice = options.kexecLoad ?? 'auto';
-    let decision = chooseLoadSyscall(env.readFacts(), choice, { crash });
     const dryRun = options.dryRun === true;
     if (decision.syscall === 'kexec_load') notes.push(`${dryRun ? 'would load' : 'loaded'} with kexec_load: ${decision.reason}`);
     const fileFlags = (crash ? KEXEC_FILE_ON_CRASH : 0) | (initrd === undefined ? KEXEC_FILE_NO_INITRAMFS : 0) | (options.kernelDebug === true && decision.syscall === 'kexec_file_load' ? debugFlag(env, notes) : 0);

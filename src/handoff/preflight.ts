@@ -9,12 +9,17 @@ const ELFCOREHDR_RESERVE_BYTES = 30;
 /**
  * Would this kernel's kexec_file_load take this image on this arch? Answered from the image's
  * own headers, by the rules the kernel's loaders apply, so a refusal comes with its reason
- * before the syscall (which on arm64 would say only EINVAL, and log nothing).
+ * before the syscall (which on arm64 would say only EINVAL, and log nothing). With kexec_load
+ * the loader is kexec-ts's own (src/handoff/kexec-load/), which places an arm64 or RISC-V Image.
  * Throws a ValidationError when not; returns notes for the user when it would.
  */
-export function preflightKernel(image: InspectedImage | ParseError, arch: KernelArch, cmdline: string, path: string): string[] {
+export function preflightKernel(image: InspectedImage | ParseError, arch: KernelArch, cmdline: string, path: string, syscall: 'kexec_file_load' | 'kexec_load' = 'kexec_file_load'): string[] {
   if (image instanceof ParseError) {
     throw notLoadable(path, `it is not a kernel image kexec-ts recognises (${image.message})`, remedyFor(arch));
+  }
+  if (syscall === 'kexec_load' && arch === 'riscv64') {
+    if (image.format === 'riscv-image') return [];
+    throw notLoadable(path, `it is ${describeFormat(image)}; kexec-ts's kexec_load places a RISC-V Image only`, 'Pass the kernel\'s Image (Debian\'s /boot/vmlinux-VERSION on riscv64 is one).');
   }
   switch (arch) {
     case 'x86_64':
@@ -34,7 +39,7 @@ export function preflightKernel(image: InspectedImage | ParseError, arch: Kernel
       if (image.format === 'riscv-image') return ['a RISC-V Image needs a kernel with the Image kexec loader (arch/riscv/kernel/kexec_image.c); older ones take only an ELF vmlinux'];
       break;
   }
-  throw notLoadable(path, `it is ${describeFormat(image)}, which kexec_file_load on ${arch} does not take`, remedyFor(arch));
+  throw notLoadable(path, `it is ${describeFormat(image)}, which ${syscall} on ${arch} does not take`, remedyFor(arch));
 }
 
 function preflightX86(image: InspectedImage, cmdline: string, path: string): string[] {
@@ -70,8 +75,18 @@ export function preflightInitrd(head: Uint8Array, path: string, isCompressed: (h
   );
 }
 
+/** IMAGE_NOT_LOADABLE with its reason kept apart from the sentence, for verdicts built on it. */
+export class ImageNotLoadableError extends ValidationError {
+  readonly reason: string;
+
+  constructor(path: string, reason: string, remedy: string) {
+    super(ErrorCode.IMAGE_NOT_LOADABLE, `The kernel image ${path} cannot be loaded here: ${reason}.`, { path, remedy });
+    this.reason = reason;
+  }
+}
+
 function notLoadable(path: string, why: string, remedy: string): ValidationError {
-  return new ValidationError(ErrorCode.IMAGE_NOT_LOADABLE, `The kernel image ${path} cannot be loaded here: ${why}.`, { path, remedy });
+  return new ImageNotLoadableError(path, why, remedy);
 }
 
 function remedyFor(arch: KernelArch): string {

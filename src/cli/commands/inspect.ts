@@ -8,8 +8,7 @@ import { readMachineFacts } from '../../handoff/machine-facts.js';
 import { decompress } from '../../image/codecs/index.js';
 import { parseElf } from '../../image/elf/parse.js';
 import { extractEmbeddedConfig } from '../../image/ikconfig.js';
-import { ParseError, UsageError, ValidationError } from '../../errors.js';
-import { preflightKernel } from '../../handoff/preflight.js';
+import { ParseError, UsageError } from '../../errors.js';
 import { planKernel } from '../../handoff/plan-kernel.js';
 import { progressOnTerminal, progressOption } from '../progress.js';
 import type { InspectedImage } from '../../image/detect.js';
@@ -19,7 +18,7 @@ import { ExitCode } from '../exit-codes.js';
 import { describeImage } from '../format-image.js';
 import { writeJson, type CommandOutput } from '../output.js';
 import type { Command } from '../cli.js';
-import { loadPathHere } from '../../handoff/kexec-load/choose.js';
+import { imageLoadability } from '../../handoff/loadability.js';
 
 const ARCHES: readonly KernelArch[] = ['x86_64', 'aarch64', 'riscv64'];
 
@@ -42,14 +41,9 @@ async function run(args: string[], output: CommandOutput): Promise<number> {
   // The plan inspects the file, and judges what the kernel would actually get: for a UKI, its .linux.
   const plan = await planKernel(bytes, path, progressOption(output, 'decompressing'));
   const image = plan.fileImage;
-  const verdict = loadableVerdict(plan.image, arch, path);
-  // Judged for this machine: the image may be fine and the running kernel still unable to load it.
-  if (values.arch === undefined && verdict.loadable) {
-    const here = loadPathHere(readMachineFacts());
-    if ('cannot' in here) Object.assign(verdict, { loadable: false, because: `${verdict.because}, but ${here.cannot}` });
-    else if (here.syscall === 'kexec_load') verdict.because += `; loaded here with kexec_load (${here.reason})`;
-  }
-  if (plan.replacement !== undefined && verdict.loadable) verdict.because += ` (after kexec-ts unpacks it: ${plan.notes[0]})`;
+  // Judged for this machine unless --arch names another.
+  const judged = imageLoadability(plan.image, arch, path, values.arch === undefined ? readMachineFacts() : undefined);
+  const verdict = plan.replacement !== undefined && judged.loadable ? { ...judged, because: `${judged.because} (after kexec-ts unpacks it: ${plan.notes[0]})` } : judged;
   const signature = signatureSummary(bytes);
   // A UKI's kernel carries its own signature, which is what the kernel checks after unpacking.
   const innerSignature = plan.replacement !== undefined ? signatureSummary(plan.replacement.bytes) : undefined;
@@ -85,23 +79,6 @@ async function run(args: string[], output: CommandOutput): Promise<number> {
     output.out(`${lines.join('\n')}\n`);
   }
   return ExitCode.OK;
-}
-
-function loadableVerdict(image: InspectedImage | ParseError, arch: KernelArch | undefined, path: string): { loadable: boolean; because: string; notes: string[] } {
-  if (arch === undefined) return { loadable: false, because: `kexec-ts has no kexec support for ${process.arch}`, notes: [] };
-  if (image instanceof ParseError) return { loadable: false, because: 'kexec-ts does not recognise it as a kernel image', notes: [] };
-  try {
-    // The command line is judged at load time; here only the image.
-    const notes = preflightKernel(image, arch, '', path);
-    return { loadable: true, because: `it is ${describeKind(image)} that kexec_file_load on ${arch} takes`, notes };
-  } catch (error) {
-    if (!(error instanceof ValidationError)) throw error;
-    return { loadable: false, because: error.message.replace(/^The kernel image .*? cannot be loaded here: /, '').replace(/\.$/, ''), notes: error.remedy ? [error.remedy] : [] };
-  }
-}
-
-function describeKind(image: InspectedImage): string {
-  return { bzImage: 'a 64-bit bzImage', 'arm64-image': 'an arm64 Image', 'riscv-image': 'a RISC-V Image', elf: 'an ELF vmlinux', zboot: 'an EFI zboot image', initrd: 'an initrd', uki: 'a Unified Kernel Image', pe: 'a PE image', compressed: 'compressed data' }[image.format];
 }
 
 export const command: Command = { usage, run };
