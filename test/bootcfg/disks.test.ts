@@ -9,6 +9,7 @@ import { mergeIsoLists, volumeRelative } from '../../src/bootcfg/disks/report.js
 import { parseDiskEntrySpec } from '../../src/bootcfg/disks/select.js';
 import { readSysfsBlockDevices, type SysfsBlockDevice, type SysfsProbe } from '../../src/bootcfg/disks/sysfs.js';
 import { errorForTransport, errorFromTransport } from '../../src/bootcfg/disks/transport.js';
+import { mountBaseFor } from '../../src/bootcfg/disks/scan.js';
 import { DiskSkipCode, type DiskDevice } from '../../src/bootcfg/disks/types.js';
 import { ErrorCode, KexecRefusedError, ValidationError } from '../../src/errors.js';
 import { MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY } from '../../src/syscall/numbers.js';
@@ -158,4 +159,14 @@ test('an error from the reading process comes back as its class, code, remedy an
   // A bug stays a bug (exit 1), not a typed error.
   const bug = errorFromTransport(errorForTransport(new TypeError('x is undefined')));
   assert.equal(bug.constructor, Error);
+});
+
+test('the mount points never cover what the reading process still needs: a checkout or node under /tmp moves them on', () => {
+  const all = (): boolean => true;
+  assert.equal(mountBaseFor(['/work/main', '/usr/bin/node'], all), '/tmp');
+  assert.equal(mountBaseFor(['/tmp/ci-clone', '/usr/bin/node'], all), '/mnt', 'a load imports kexec-ts modules after the mount');
+  assert.equal(mountBaseFor(['/tmp/x', '/mnt/node/bin/node'], all), '/run');
+  assert.equal(mountBaseFor(['/tmpfoo/x'], all), '/tmp', 'only whole path components count');
+  assert.equal(mountBaseFor(['/tmp/x'], (path) => path !== '/mnt'), '/run');
+  assert.equal(mountBaseFor(['/tmp/a', '/mnt/b', '/run/c'], all), undefined);
 });

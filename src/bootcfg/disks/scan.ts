@@ -11,6 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { SyscallError } from '../../errors.js';
 import { CLONE_NEWNS, MNT_DETACH, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT } from '../../syscall/numbers.js';
 import type { MountSyscalls } from '../../syscall/types.js';
@@ -29,8 +30,20 @@ import { DiskSkipCode, type AllDisksReport, type DiskDevice, type DiskVolume, ty
 const BLKID_CANDIDATES = ['/usr/sbin/blkid', '/sbin/blkid', '/usr/bin/blkid', '/bin/blkid'];
 /** A probe reads a few sectors; a device that takes longer is stuck (a dying disk). */
 const BLKID_TIMEOUT_MS = 20_000;
-/** Where the private tmpfs holding the mount points goes, first that exists (it hides it only in the namespace). */
+/**
+ * Where the private tmpfs holding the mount points goes: the first that exists and holds
+ * nothing this process still reads (it hides what is below it, in the namespace only): not
+ * kexec-ts itself, whose modules a load imports later (a checkout under /tmp), nor node.
+ */
 const MOUNT_BASE_CANDIDATES = ['/tmp', '/mnt', '/run'];
+const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+
+const isWithin = (inner: string, outer: string): boolean => inner === outer || inner.startsWith(`${outer}/`);
+
+/** The mount base for a process whose code lives in `neededPaths`. */
+export function mountBaseFor(neededPaths: readonly string[], exists: (path: string) => boolean = fs.existsSync): string | undefined {
+  return MOUNT_BASE_CANDIDATES.find((candidate) => exists(candidate) && !neededPaths.some((needed) => isWithin(needed, candidate)));
+}
 
 export interface ProbedDevice {
   readonly sysfs: SysfsBlockDevice;
@@ -120,7 +133,8 @@ export class DiskNamespace {
     // Shared propagation (systemd makes / shared) would copy every mount below back to the
     // machine's namespace: private first, recursively, before anything is mounted.
     this.syscalls.mount(null, '/', null, MS_REC | MS_PRIVATE, null);
-    const base = MOUNT_BASE_CANDIDATES.find((candidate) => fs.existsSync(candidate)) ?? '/tmp';
+    const base = mountBaseFor([PROJECT_ROOT, fs.realpathSync(process.execPath)]);
+    if (base === undefined) throw new Error(`no place for the mount points that hides nothing kexec-ts needs (tried ${MOUNT_BASE_CANDIDATES.join(', ')})`);
     this.syscalls.mount('kexec-ts-disks', base, 'tmpfs', MS_NOSUID | MS_NODEV | MS_NOEXEC, 'mode=0700,size=1m');
     this.base = base;
   }
