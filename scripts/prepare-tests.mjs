@@ -64,6 +64,9 @@ export const REQUIRED_DEBIAN_PACKAGES = [
   { name: 'grub-efi-amd64-bin', why: "grub-mkrescue's UEFI boot image (x86_64-efi) for the GRUB ISO fixture" },
   { name: 'mtools', why: "grub-mkrescue formats the GRUB ISO fixture's EFI system image with mformat" },
   { name: 'dosfstools', why: 'mkfs.vfat makes the ESP of the all-disks tests (root and VM)' },
+  { name: 'g++-riscv64-linux-gnu', why: "builds koffi.node for rv64gc for the riscv64 guest (the published binary uses vector and Zcb instructions qemu 7.2 lacks)" },
+  { name: 'qemu-system-misc', why: 'qemu-system-riscv64 boots the riscv64 guest and dumps its device tree' },
+  { name: 'device-tree-compiler', why: 'dtc decompiles device trees, the oracle of the devicetree tests' },
   { name: 'debootstrap', why: 'builds the Debian 13 and sid systemd root images the test/vm-systemd guests boot' },
   { name: 'e2fsprogs', why: 'mkfs.ext4 -d writes those roots (and the disk carrying kexec-ts) into ext4 images without loop mounts' },
 ];

@@ -39,6 +39,8 @@ export * from './devicetree/index.js';
 export { parseBlkidUdev, classifyDevice, explainMountError, parseDiskEntrySpec, DiskSkipCode, type BlkidProbe, type DiskEntrySpec, type AllDisksReport, type DiskDevice, type DiskEntry, type DiskVolume, type SkippedDevice } from './bootcfg/disks/index.js';
 export { chooseLoadSyscall, loadPathHere, KEXEC_LOAD_ARCHES, type KexecLoadChoice, type LoadSyscall, type LoadSyscallDecision } from './handoff/kexec-load/choose.js';
 export { planArm64KexecLoad, nextBootFdt, type Arm64KexecLoadInput, type KexecLoadPlan } from './handoff/kexec-load/arm64.js';
+export { planRiscv64KexecLoad, deviceTreeReservations, type Riscv64KexecLoadInput } from './handoff/kexec-load/riscv64.js';
+export { imageLoadability, type Loadability } from './handoff/loadability.js';
 export { usableRam, placeSegments, type SegmentRequest, type SegmentPlacement } from './handoff/kexec-load/placement.js';
 export { arm64Purgatory, ARM64_PURGATORY_CODE } from './handoff/kexec-load/purgatory-arm64.js';
 export { ukiBootEntries, type UkiFile } from './bootcfg/uki-entries.js';
