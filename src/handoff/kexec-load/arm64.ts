@@ -5,13 +5,12 @@
  * fits (booting.rst: memory below the base is not in the linear map unless flags bit 3 says
  * "anywhere"), the initrd above it, then the device tree — the running one from
  * /sys/firmware/fdt with /chosen made for the new kernel — then the purgatory, which is the
- * entry. Pure: bytes and the memory map in, segments out; randomness is injected.
+ * entry; none over what that device tree reserves. Pure: bytes and the memory map in, segments out; randomness is injected.
  */
-import { ErrorCode, ValidationError } from '../../errors.js';
 import { parseArm64Image } from '../../image/arm64/parse.js';
 import { ARM64_PURGATORY_LAYOUT, arm64Purgatory } from './purgatory-arm64.js';
-import { nextBootFdt, nextBootFdtCeiling } from './next-boot-fdt.js';
-import { placementNamed, segmentAt, type KexecLoadPlan } from './plan-segments.js';
+import { nextBootFdtCeiling } from './next-boot-fdt.js';
+import { imageMemoryBytes, placedNextBootFdt, placementNamed, ramOutsideDeviceTreeReservations, requirePlaceableImage, segmentAt, type KexecLoadPlan } from './plan-segments.js';
 import { assertSegmentsAcceptable, placeSegments, type PhysicalRange } from './placement.js';
 
 export { nextBootFdt } from './next-boot-fdt.js';
@@ -36,17 +35,11 @@ export interface Arm64KexecLoadInput {
 
 export function planArm64KexecLoad(input: Arm64KexecLoadInput): KexecLoadPlan {
   const image = parseArm64Image(input.kernel);
-  if (image.imageSize === 0n) {
-    throw new ValidationError(ErrorCode.FORMAT_INVALID, 'The arm64 Image has image_size 0 (a kernel older than 3.17): how much memory it needs beyond the file is unknown.', {
-      remedy: 'Boot a kernel newer than 3.17, or one with kexec_file_load.',
-    });
-  }
-  if (image.bigEndian) {
-    throw new ValidationError(ErrorCode.FORMAT_INVALID, 'The arm64 Image is big-endian; kexec-ts places little-endian kernels only.', { remedy: 'Use a little-endian kernel.' });
-  }
+  // image_size 0: a kernel older than 3.17.
+  requirePlaceableImage('arm64 Image', image, 'Boot a kernel newer than 3.17, or one with kexec_file_load.');
   const fdtCeiling = nextBootFdtCeiling(input.firmwareFdt, input.cmdline);
-  const imageBytes = image.imageSize > BigInt(input.kernel.length) ? image.imageSize : BigInt(input.kernel.length);
-  const placements = placeSegments(input.ram, [
+  const imageBytes = imageMemoryBytes(image, input.kernel);
+  const placements = placeSegments(ramOutsideDeviceTreeReservations(input.ram, input.firmwareFdt), [
     { name: 'kernel', memoryBytes: imageBytes, alignment: IMAGE_BASE_ALIGNMENT, offset: image.textOffset },
     ...(input.initrd !== undefined ? [{ name: 'initrd', memoryBytes: BigInt(input.initrd.length), alignment: input.pageBytes }] : []),
     { name: 'device tree', memoryBytes: BigInt(fdtCeiling), alignment: input.pageBytes },
@@ -58,12 +51,7 @@ export function planArm64KexecLoad(input: Arm64KexecLoadInput): KexecLoadPlan {
   const dtb = at('device tree');
   const purgatory = at('purgatory');
 
-  const fdt = nextBootFdt(input.firmwareFdt, {
-    cmdline: input.cmdline,
-    ...(initrd !== undefined ? { initrd: { start: initrd.address, end: initrd.address + BigInt(input.initrd!.length) } } : {}),
-    randomBytes: input.randomBytes,
-  });
-  if (BigInt(fdt.length) > dtb.range.end - dtb.address) throw new Error(`the device tree grew to ${fdt.length} bytes, past the ${fdtCeiling} planned`);
+  const fdt = placedNextBootFdt(input, { initrd, dtb, ceiling: fdtCeiling });
 
   const segments = [
     segmentAt(input.kernel, kernel, input.pageBytes),

@@ -5,7 +5,9 @@
  */
 import { ErrorCode, ValidationError } from '../../errors.js';
 import { parseFdt, serializeFdt } from '../../devicetree/fdt.js';
-import { deleteProperty, ensureNode, getProperty, setProperty } from '../../devicetree/tree.js';
+import { readReservedMemory } from '../../devicetree/memory.js';
+import { deleteProperty, ensureNode, findNode, getProperty, setProperty, type DeviceTree } from '../../devicetree/tree.js';
+import { decodeU32, decodeU64, encodeString, encodeU64 } from '../../devicetree/values.js';
 import type { PhysicalRange } from './placement.js';
 
 /**
@@ -21,18 +23,39 @@ const STALE_CHOSEN_PROPERTIES = ['linux,elfcorehdr', 'linux,usable-memory-range'
 /** Room left in the device tree's segment for what /chosen gains. */
 const DTB_SLACK_BYTES = 4096;
 
-const u64 = (value: bigint): Uint8Array => {
-  const bytes = new Uint8Array(8);
-  new DataView(bytes.buffer).setBigUint64(0, value, false);
-  return bytes;
-};
-const cString = (text: string): Uint8Array => new Uint8Array(Buffer.from(`${text}\0`, 'utf8'));
-
 /** A /chosen address property: one or two cells, as firmware and kexec loaders write them. */
 export function readCells(value: Uint8Array | undefined): bigint | undefined {
-  if (value === undefined || (value.length !== 4 && value.length !== 8)) return undefined;
-  const view = new DataView(value.buffer, value.byteOffset, value.byteLength);
-  return value.length === 4 ? BigInt(view.getUint32(0, false)) : view.getBigUint64(0, false);
+  if (value?.length === 4) return BigInt(decodeU32(value));
+  return value?.length === 8 ? decodeU64(value) : undefined;
+}
+
+/** The running kernel's initrd as its /chosen names it (its memory is free once that kernel is up). */
+function oldInitrd(tree: DeviceTree): { start: bigint; end: bigint } | undefined {
+  const chosen = findNode(tree, '/chosen');
+  const start = chosen === undefined ? undefined : readCells(getProperty(chosen, 'linux,initrd-start'));
+  const end = chosen === undefined ? undefined : readCells(getProperty(chosen, 'linux,initrd-end'));
+  return start !== undefined && end !== undefined ? { start, end } : undefined;
+}
+
+const isOldInitrd = (reservation: { address: bigint; size: bigint }, initrd: { start: bigint; end: bigint } | undefined): boolean =>
+  initrd !== undefined && reservation.address === initrd.start && reservation.address + reservation.size === initrd.end;
+
+/**
+ * What the running device tree keeps for firmware and devices: its /memreserve/ entries (the old
+ * initrd's left out: that memory was freed) and every /reserved-memory region with a reg. No
+ * segment goes there on any architecture: /proc/iomem does not always mark them, and the new
+ * kernel honours them only once it is running, too late to protect what a segment overwrote.
+ */
+export function deviceTreeReservations(firmwareFdt: Uint8Array): PhysicalRange[] {
+  const tree = parseFdt(firmwareFdt);
+  const initrd = oldInitrd(tree);
+  const reserved: PhysicalRange[] = tree.memoryReservations
+    .filter((entry) => entry.size > 0n && !isOldInitrd(entry, initrd))
+    .map((entry) => ({ start: entry.address, end: entry.address + entry.size }));
+  for (const region of readReservedMemory(tree)) {
+    for (const range of region.ranges) if (range.size > 0n) reserved.push({ start: range.address, end: range.address + range.size });
+  }
+  return reserved;
 }
 
 /**
@@ -51,18 +74,15 @@ export function nextBootFdtCeiling(firmwareFdt: Uint8Array, cmdline: string): nu
 /** The running device tree with /chosen made for the next boot; the old initrd's reservation dropped. */
 export function nextBootFdt(firmwareFdt: Uint8Array, options: { cmdline: string; initrd?: PhysicalRange; randomBytes: (count: number) => Uint8Array }): Uint8Array {
   const tree = parseFdt(firmwareFdt);
+  // The old initrd's memory was freed by the running kernel; a reservation of it would waste it.
+  const initrd = oldInitrd(tree);
+  tree.memoryReservations = tree.memoryReservations.filter((reservation) => !isOldInitrd(reservation, initrd));
   const chosen = ensureNode(tree, '/chosen');
-  const oldStart = readCells(getProperty(chosen, 'linux,initrd-start'));
-  const oldEnd = readCells(getProperty(chosen, 'linux,initrd-end'));
-  if (oldStart !== undefined && oldEnd !== undefined) {
-    // The old initrd's memory was freed by the running kernel; a reservation of it would waste it.
-    tree.memoryReservations = tree.memoryReservations.filter((reservation) => !(reservation.address === oldStart && reservation.address + reservation.size === oldEnd));
-  }
   for (const name of STALE_CHOSEN_PROPERTIES) deleteProperty(chosen, name);
-  setProperty(chosen, 'bootargs', cString(options.cmdline));
+  setProperty(chosen, 'bootargs', encodeString(options.cmdline));
   if (options.initrd !== undefined) {
-    setProperty(chosen, 'linux,initrd-start', u64(options.initrd.start));
-    setProperty(chosen, 'linux,initrd-end', u64(options.initrd.end));
+    setProperty(chosen, 'linux,initrd-start', encodeU64(options.initrd.start));
+    setProperty(chosen, 'linux,initrd-end', encodeU64(options.initrd.end));
   } else {
     deleteProperty(chosen, 'linux,initrd-start');
     deleteProperty(chosen, 'linux,initrd-end');

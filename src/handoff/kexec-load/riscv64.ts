@@ -18,19 +18,17 @@
  * (arch/riscv/mm/init.c) reserves the kernel up to there under STRICT_KERNEL_RWX, and then
  * refuses an initrd inside ("INITRD: ... overlaps in-use memory region - disabling initrd").
  * The running device tree's own reservations (/memreserve/ and /reserved-memory) are cut out of
- * the RAM given here as well as /proc/iomem's: the new kernel honours them from the same tree,
- * but only after it has accepted its initrd (reserve_initrd_mem() comes first), so nothing there
- * would catch a segment over firmware memory.
+ * the RAM, as on arm64 (plan-segments.ts): here the new kernel honours them only after it has
+ * accepted its initrd (reserve_initrd_mem() comes first), so nothing would catch a segment over
+ * firmware memory such as OpenSBI's.
  * Pure: bytes and the memory map in, segments out; randomness is injected.
  */
-import { ErrorCode, ValidationError } from '../../errors.js';
-import { parseFdt } from '../../devicetree/fdt.js';
-import { readReservedMemory } from '../../devicetree/memory.js';
-import { findNode, getProperty } from '../../devicetree/tree.js';
 import { parseRiscvImage } from '../../image/riscv/parse.js';
-import { nextBootFdt, nextBootFdtCeiling, readCells } from './next-boot-fdt.js';
-import { placementNamed, segmentAt, type KexecLoadPlan } from './plan-segments.js';
-import { alignUp, assertSegmentsAcceptable, placeSegments, withoutRanges, type PhysicalRange } from './placement.js';
+import { nextBootFdtCeiling } from './next-boot-fdt.js';
+
+export { deviceTreeReservations } from './next-boot-fdt.js';
+import { imageMemoryBytes, placedNextBootFdt, placementNamed, ramOutsideDeviceTreeReservations, requirePlaceableImage, segmentAt, type KexecLoadPlan } from './plan-segments.js';
+import { alignUp, assertSegmentsAcceptable, placeSegments, type PhysicalRange } from './placement.js';
 
 /** boot.rst: "placed at a PMD boundary (2MB aligned for rv64 and 4MB aligned for rv32)"; PMD_SIZE. */
 const RV64_KERNEL_ALIGNMENT = 2n * 1024n * 1024n;
@@ -48,38 +46,13 @@ export interface Riscv64KexecLoadInput {
   readonly randomBytes: (count: number) => Uint8Array;
 }
 
-/**
- * What the running device tree keeps for firmware and devices: its /memreserve/ entries (the old
- * initrd's left out: that memory was freed) and every /reserved-memory region with a reg.
- */
-export function deviceTreeReservations(firmwareFdt: Uint8Array): PhysicalRange[] {
-  const tree = parseFdt(firmwareFdt);
-  const chosen = findNode(tree, '/chosen');
-  const oldInitrdStart = chosen === undefined ? undefined : readCells(getProperty(chosen, 'linux,initrd-start'));
-  const oldInitrdEnd = chosen === undefined ? undefined : readCells(getProperty(chosen, 'linux,initrd-end'));
-  const reserved: PhysicalRange[] = tree.memoryReservations
-    .filter((entry) => entry.size > 0n && !(entry.address === oldInitrdStart && entry.address + entry.size === oldInitrdEnd))
-    .map((entry) => ({ start: entry.address, end: entry.address + entry.size }));
-  for (const region of readReservedMemory(tree)) {
-    for (const range of region.ranges) if (range.size > 0n) reserved.push({ start: range.address, end: range.address + range.size });
-  }
-  return reserved;
-}
-
 export function planRiscv64KexecLoad(input: Riscv64KexecLoadInput): KexecLoadPlan {
   const image = parseRiscvImage(input.kernel);
   // The checks of image_riscv_load() (kexec-tools) and image_load() (kexec_image.c).
-  if (image.imageSize === 0n) {
-    throw new ValidationError(ErrorCode.FORMAT_INVALID, 'The RISC-V Image has image_size 0: how much memory it needs beyond the file is unknown.', {
-      remedy: 'Use an Image built by a kernel newer than 5.x (its header says image_size), or a kernel with kexec_file_load.',
-    });
-  }
-  if (image.bigEndian) {
-    throw new ValidationError(ErrorCode.FORMAT_INVALID, 'The RISC-V Image is big-endian; kexec-ts places little-endian kernels only.', { remedy: 'Use a little-endian kernel.' });
-  }
+  requirePlaceableImage('RISC-V Image', image, 'Use an Image built by a kernel newer than 5.x (its header says image_size), or a kernel with kexec_file_load.');
   const fdtCeiling = nextBootFdtCeiling(input.firmwareFdt, input.cmdline);
-  const ram = withoutRanges(input.ram, deviceTreeReservations(input.firmwareFdt));
-  const imageBytes = alignUp(image.imageSize > BigInt(input.kernel.length) ? image.imageSize : BigInt(input.kernel.length), RV64_KERNEL_ALIGNMENT);
+  const ram = ramOutsideDeviceTreeReservations(input.ram, input.firmwareFdt);
+  const imageBytes = alignUp(imageMemoryBytes(image, input.kernel), RV64_KERNEL_ALIGNMENT);
   const placements = placeSegments(ram, [
     { name: 'kernel', memoryBytes: imageBytes, alignment: RV64_KERNEL_ALIGNMENT },
     ...(input.initrd !== undefined ? [{ name: 'initrd', memoryBytes: BigInt(input.initrd.length), alignment: input.pageBytes }] : []),
@@ -89,12 +62,7 @@ export function planRiscv64KexecLoad(input: Riscv64KexecLoadInput): KexecLoadPla
   const initrd = input.initrd !== undefined ? placementNamed(placements, 'initrd') : undefined;
   const dtb = placementNamed(placements, 'device tree');
 
-  const fdt = nextBootFdt(input.firmwareFdt, {
-    cmdline: input.cmdline,
-    ...(initrd !== undefined ? { initrd: { start: initrd.address, end: initrd.address + BigInt(input.initrd!.length) } } : {}),
-    randomBytes: input.randomBytes,
-  });
-  if (BigInt(fdt.length) > dtb.range.end - dtb.address) throw new Error(`the device tree grew to ${fdt.length} bytes, past the ${fdtCeiling} planned`);
+  const fdt = placedNextBootFdt(input, { initrd, dtb, ceiling: fdtCeiling });
 
   // The device tree first: machine_kexec_prepare() takes the first segment that starts with an
   // FDT header, and an initrd could (a devicetree blob passed as one) where the tree would not be found.
