@@ -4,6 +4,7 @@ import { openIsoFile, type IsoFileSource } from '../bootcfg/iso9660/file-source.
 import { join } from 'node:path';
 import { ErrorCode, SyscallError, ValidationError } from '../errors.js';
 import { assessStatus } from './status.js';
+import type { MachineFacts } from './machine-facts.js';
 import type { AddonFile } from '../image/uki/index.js';
 import type { ProgressListener } from '../image/codecs/index.js';
 import { LIMITS } from '../limits.js';
@@ -109,11 +110,14 @@ export async function load(options: LoadOptions, env: HandoffEnvironment = hostE
   const toClose: OpenedImage[] = [];
   const closers: Array<() => void> = [];
   const keep = (image: OpenedImage) => (toClose.push(image), image);
+  // The machine's facts, read once for every decision of this load (they read /proc/config.gz).
+  let factsRead: MachineFacts | undefined;
+  const facts = (): MachineFacts => (factsRead ??= env.readFacts());
   try {
     const iso = options.isoImage === undefined ? undefined : openIsoImage(options.isoImage);
     if (iso !== undefined) closers.push(() => iso.source.close());
     const kernelFile = keep(iso === undefined ? openImage(options.kernel, 'kernel') : memfdFromIso(iso.iso, options.kernel, 'kernel', env.syscalls));
-    const plan = options.skipPreflight === true ? undefined : await planFor(kernelFile, options, env);
+    const plan = options.skipPreflight === true ? undefined : await planFor(kernelFile, options, facts);
     const cmdline = options.cmdline ?? plan?.imageCmdline;
     if (cmdline === undefined) {
       throw new ValidationError(ErrorCode.CMDLINE_MISSING, `No command line given, and ${options.kernel} carries none of its own.`, {
@@ -124,7 +128,7 @@ export async function load(options: LoadOptions, env: HandoffEnvironment = hostE
     if (arch !== undefined) validateCmdline(cmdline, arch);
     const notes = [...(plan?.notes ?? [])];
     const choice = options.kexecLoad ?? 'auto';
-    let decision = chooseLoadSyscall(env.readFacts(), choice, { crash });
+    let decision = chooseLoadSyscall(facts(), choice, { crash });
     // The image is judged by the loader that will read it: the kernel's, or kexec-ts's own.
     if (plan !== undefined && arch !== undefined) notes.push(...preflightKernel(plan.image, arch, cmdline, options.kernel, decision.syscall));
 
@@ -145,14 +149,14 @@ export async function load(options: LoadOptions, env: HandoffEnvironment = hostE
 
     const dryRun = options.dryRun === true;
     if (decision.syscall === 'kexec_load') notes.push(`${dryRun ? 'would load' : 'loaded'} with kexec_load: ${decision.reason}`);
-    const fileFlags = (crash ? KEXEC_FILE_ON_CRASH : 0) | (initrd === undefined ? KEXEC_FILE_NO_INITRAMFS : 0) | (options.kernelDebug === true && decision.syscall === 'kexec_file_load' ? debugFlag(env, notes) : 0);
+    const fileFlags = (crash ? KEXEC_FILE_ON_CRASH : 0) | (initrd === undefined ? KEXEC_FILE_NO_INITRAMFS : 0) | (options.kernelDebug === true && decision.syscall === 'kexec_file_load' ? debugFlag(facts(), notes) : 0);
     const call: FailedCall = { operation: crash ? 'crash-load' : 'load', kernelPath: options.kernel, ...(initrd !== undefined ? { initrdPath: initrd.path } : {}) };
-    const machineBlockers = dryRun && !crash ? whyKexecCannotRunHere(env) : [];
+    const machineBlockers = dryRun && !crash ? whyKexecCannotRunHere(facts()) : [];
     let durationMs = 0;
     let flags = fileFlags;
     // kexec_load's segments are built before the call (in a dry run too: placing them is a check).
-    const segmentLoad = (): ReturnType<typeof kexecLoadSegments> => kexecLoadSegments(env, { kernel, ...(initrd !== undefined ? { initrd } : {}), cmdline });
-    let prepared = decision.syscall === 'kexec_load' && (!dryRun || env.readFacts().uid === 0) ? segmentLoad() : undefined;
+    const segmentLoad = (): ReturnType<typeof kexecLoadSegments> => kexecLoadSegments(env, facts().arch, { kernel, ...(initrd !== undefined ? { initrd } : {}), cmdline });
+    let prepared = decision.syscall === 'kexec_load' && (!dryRun || facts().uid === 0) ? segmentLoad() : undefined;
     const kernelLog = dryRun ? [] : callWithKernelLog(env, { ...call, ...(prepared !== undefined ? { segments: prepared.described } : {}) }, () => {
       const started = performance.now();
       if (prepared === undefined) {
@@ -164,12 +168,11 @@ export async function load(options: LoadOptions, env: HandoffEnvironment = hostE
         } catch (error) {
           // A kernel whose config could not be read says it lacks kexec_file_load only now.
           if (!(error instanceof SyscallError) || error.errnoName !== 'ENOSYS' || choice !== 'auto') throw error;
-          decision = chooseLoadSyscall(env.readFacts(), choice, { crash, kexecFileMissing: true });
+          decision = chooseLoadSyscall(facts(), choice, { crash, kexecFileMissing: true });
           notes.push(`loaded with kexec_load: ${decision.reason}`);
           prepared = segmentLoad();
         }
       }
-      flags = prepared.flags;
       env.syscalls.kexecLoad(prepared.plan.entry, prepared.plan.segments, prepared.flags);
       durationMs = performance.now() - started;
     });
@@ -233,13 +236,12 @@ function memfdFromIso(iso: Iso, path: string, role: 'kernel' | 'initrd', syscall
  * A dry run checks the machine too: its files passing is no promise where the kernel cannot
  * kexec at all. Privilege is left out (a dry run as a user tells what root would get).
  */
-function whyKexecCannotRunHere(env: HandoffEnvironment): readonly string[] {
-  return assessStatus({ ...env.readFacts(), hasCapSysBoot: true }).blockers;
+function whyKexecCannotRunHere(facts: MachineFacts): readonly string[] {
+  return assessStatus({ ...facts, hasCapSysBoot: true }).blockers;
 }
 
-function planFor(kernelFile: OpenedImage, options: LoadOptions, env: HandoffEnvironment): Promise<KernelPlan> {
+function planFor(kernelFile: OpenedImage, options: LoadOptions, facts: () => MachineFacts): Promise<KernelPlan> {
   const bytes = readWholeImage(kernelFile);
-  let facts: ReturnType<HandoffEnvironment['readFacts']> | undefined;
   // Addons and the machine's facts matter only for a UKI: both are read when the plan asks.
   return planKernel(bytes, options.kernel, {
     ...(options.ukiProfile !== undefined ? { ukiProfile: options.ukiProfile } : {}),
@@ -248,8 +250,8 @@ function planFor(kernelFile: OpenedImage, options: LoadOptions, env: HandoffEnvi
       return readAddons(kernelFile.realPath);
     },
     get signaturesEnforced() {
-      facts ??= env.readFacts();
-      return (facts.lockdown !== undefined && facts.lockdown !== 'none') || facts.secureBoot === true;
+      const { lockdown, secureBoot } = facts();
+      return (lockdown !== undefined && lockdown !== 'none') || secureBoot === true;
     },
   });
 }
@@ -281,8 +283,8 @@ function readAddons(realPath: string): AddonFile[] {
   return addons;
 }
 
-function debugFlag(env: HandoffEnvironment, notes: string[]): number {
-  const release = env.readFacts().kernelRelease;
+function debugFlag(facts: MachineFacts, notes: string[]): number {
+  const release = facts.kernelRelease;
   if (releaseAtLeast(release, KEXEC_FILE_FLAG_SINCE.KEXEC_FILE_DEBUG!) === true) return KEXEC_FILE_DEBUG;
   notes.push(`KEXEC_FILE_DEBUG not sent: the running kernel (${release ?? 'release unknown'}) is older than 6.8 and would refuse the load for an unknown flag`);
   return 0;

@@ -26,10 +26,9 @@ const PLANNERS: Partial<Record<KernelArch, typeof planArm64KexecLoad>> = {
   riscv64: planRiscv64KexecLoad,
 };
 
-export function kexecLoadSegments(env: HandoffEnvironment, files: { kernel: OpenedImage; initrd?: OpenedImage; cmdline: string }): PreparedKexecLoad {
-  // The architecture the syscall was chosen for (chooseLoadSyscall read the same facts).
-  const arch = env.readFacts().arch as KernelArch;
-  const planner = PLANNERS[arch];
+/** `arch`: the running kernel's, as the facts the syscall was chosen by say it. */
+export function kexecLoadSegments(env: HandoffEnvironment, arch: string, files: { kernel: OpenedImage; initrd?: OpenedImage; cmdline: string }): PreparedKexecLoad {
+  const planner = PLANNERS[arch as KernelArch];
   if (planner === undefined) {
     throw new KexecError(ErrorCode.KEXEC_LOAD_NOT_ALLOWED, `kexec-ts builds kexec_load segments for arm64 and riscv64, not ${arch}.`, { remedy: 'Use a kernel with kexec_file_load on this architecture.' });
   }
@@ -50,7 +49,7 @@ export function kexecLoadSegments(env: HandoffEnvironment, files: { kernel: Open
   });
   return {
     plan,
-    flags: KEXEC_ARCH[arch],
+    flags: KEXEC_ARCH[arch as KernelArch],
     described: plan.placements.map((placement) => ({ name: placement.name, start: placement.range.start, end: placement.range.end })),
   };
 }
