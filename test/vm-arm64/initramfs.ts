@@ -6,19 +6,8 @@
 //                                                   plus @koromix/koffi-linux-arm64 where koffi looks
 //   /fixtures/Image, /fixtures/Image.gz             the kernel built with KEXEC_FILE=y
 //   /fixtures/second-initrd.cpio                    arm64 busybox + an /init printing its markers
-import fs from 'node:fs';
-import path from 'node:path';
-import { kexecTsCacheDir } from '../vm/fixtures.js';
-import {
-  baseInputsKey,
-  findRepoRoot,
-  GUEST_PROJECT_DIR,
-  GUEST_SECOND_INITRD_PATH,
-  runtimeNodeModules,
-  secondStageInitrd,
-  writeBaseArchive,
-  type GuestFile,
-} from '../vm/initramfs.js';
+import { ensureForeignGuestBase } from '../vm/foreign-guest-base.js';
+import { GUEST_SECOND_INITRD_PATH } from '../vm/initramfs.js';
 import type { Arm64Guest, BuiltArm64Kernel } from './fixtures.js';
 
 export const GUEST_IMAGE_PATH = '/fixtures/Image';
@@ -27,62 +16,19 @@ export const GUEST_IMAGE_GZ_PATH = '/fixtures/Image.gz';
 export const GUEST_DEBIAN_IMAGE_PATH = '/fixtures/debian-Image';
 export { GUEST_SECOND_INITRD_PATH };
 
-/** Bump when the layout changes in a way the inputs' metadata would not reveal. */
-const ARM64_BASE_LAYOUT_VERSION = 1;
-const ARCHIVE_PREFIX = 'arm64-base-';
-/**
- * Native modules built for the host's x64: useless in an arm64 guest (koffi finds its arm64
- * package by process.arch; lz4-napi is imported only when an LZ4 kernel is inspected).
- */
-const HOST_ONLY_NODE_MODULES = /^node_modules\/(@koromix\/koffi-linux-x64|@antoniomuso\/lz4-napi-linux-x64[^/]*)\//;
-/** The musl build: the guest runs Debian's glibc. */
-const KOFFI_LEFT_OUT = /^musl_/;
-
 /** The cached base archive for these inputs, written first when they changed. */
 export function ensureArm64BaseInitramfs(kernel: BuiltArm64Kernel, guest: Arm64Guest): string {
-  const repoRoot = findRepoRoot();
-  const files = baseFiles(repoRoot, kernel, guest);
-  const outputDir = path.join(kexecTsCacheDir(), 'initramfs');
-  const name = `${ARCHIVE_PREFIX}${baseInputsKey([{ guestPath: '/', content: `arm64 layout ${ARM64_BASE_LAYOUT_VERSION}` }, ...files])}.cpio`;
-  const outputPath = path.join(outputDir, name);
-  if (fs.existsSync(outputPath)) return outputPath;
-
-  writeBaseArchive(outputPath, files);
-  for (const other of fs.readdirSync(outputDir)) {
-    if (other !== name && other.startsWith(ARCHIVE_PREFIX) && other.endsWith('.cpio')) fs.rmSync(path.join(outputDir, other), { force: true });
-  }
-  return outputPath;
-}
-
-function baseFiles(repoRoot: string, kernel: BuiltArm64Kernel, guest: Arm64Guest): GuestFile[] {
-  const busybox = path.join(guest.rootfsDir, 'bin', 'busybox');
-  const files: GuestFile[] = [
-    ...filesBelow(guest.rootfsDir).map((relative) => ({ guestPath: `/${relative}`, hostPath: path.join(guest.rootfsDir, relative), mode: 0o755 })),
-    { guestPath: '/etc/passwd', content: 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/sh\n' },
-    { guestPath: '/etc/group', content: 'root:x:0:\nnogroup:x:65534:\n' },
-    { guestPath: '/usr/bin/kexec-ts', content: `#!/bin/sh\nexec node ${GUEST_PROJECT_DIR}/dist/src/cli/main.js "$@"\n`, mode: 0o755 },
-    { guestPath: GUEST_IMAGE_PATH, hostPath: kernel.imagePath, mode: 0o644 },
-    { guestPath: GUEST_IMAGE_GZ_PATH, hostPath: kernel.imageGzPath, mode: 0o644 },
-    { guestPath: GUEST_SECOND_INITRD_PATH, content: secondStageInitrd(busybox), mode: 0o644 },
-  ];
-  for (const relative of runtimeNodeModules(repoRoot)) {
-    if (HOST_ONLY_NODE_MODULES.test(relative)) continue;
-    files.push({ guestPath: `${GUEST_PROJECT_DIR}/${relative}`, hostPath: path.join(repoRoot, relative) });
-  }
-  // Where koffi's loader looks for its binary: node_modules/@koromix/koffi-<platform>-<arch>.
-  for (const relative of filesBelow(guest.koffiPackageDir)) {
-    if (KOFFI_LEFT_OUT.test(relative)) continue;
-    files.push({
-      guestPath: `${GUEST_PROJECT_DIR}/node_modules/@koromix/koffi-linux-arm64/${relative}`,
-      hostPath: path.join(guest.koffiPackageDir, relative),
-    });
-  }
-  return files;
-}
-
-/** Regular files under `root`, relative to it, sorted. */
-function filesBelow(root: string): string[] {
-  return (fs.readdirSync(root, { recursive: true, encoding: 'utf8' }) as string[])
-    .filter((relative) => fs.statSync(path.join(root, relative)).isFile())
-    .sort();
+  return ensureForeignGuestBase({
+    name: 'arm64',
+    layoutVersion: 1,
+    rootfsDir: guest.rootfsDir,
+    koffiPackageName: 'koffi-linux-arm64',
+    koffiPackageDir: guest.koffiPackageDir,
+    // The musl build: the guest runs Debian's glibc.
+    koffiLeftOut: /^musl_/,
+    fixtures: [
+      { guestPath: GUEST_IMAGE_PATH, hostPath: kernel.imagePath, mode: 0o644 },
+      { guestPath: GUEST_IMAGE_GZ_PATH, hostPath: kernel.imageGzPath, mode: 0o644 },
+    ],
+  });
 }
