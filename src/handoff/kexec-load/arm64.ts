@@ -10,8 +10,8 @@
 import { parseArm64Image } from '../../image/arm64/parse.js';
 import { ARM64_PURGATORY_LAYOUT, arm64Purgatory } from './purgatory-arm64.js';
 import { nextBootFdtCeiling } from './next-boot-fdt.js';
-import { imageMemoryBytes, placedNextBootFdt, placementNamed, ramOutsideDeviceTreeReservations, requirePlaceableImage, segmentAt, type KexecLoadPlan } from './plan-segments.js';
-import { assertSegmentsAcceptable, placeSegments, type PhysicalRange } from './placement.js';
+import { imageMemoryBytes, placedNextBootFdt, placementNamed, ramOutsideDeviceTreeReservations, requirePlaceableImage, segmentAt, type KexecLoadInput, type KexecLoadPlan } from './plan-segments.js';
+import { assertSegmentsAcceptable, placeSegments } from './placement.js';
 
 export { nextBootFdt } from './next-boot-fdt.js';
 export type { KexecLoadPlan } from './plan-segments.js';
@@ -20,18 +20,7 @@ const MiB = 1024n * 1024n;
 /** booting.rst: "The Image must be placed text_offset bytes from a 2MB aligned base address". */
 const IMAGE_BASE_ALIGNMENT = 2n * MiB;
 
-export interface Arm64KexecLoadInput {
-  /** The Image itself (already decompressed). */
-  readonly kernel: Uint8Array;
-  readonly initrd?: Uint8Array;
-  readonly cmdline: string;
-  /** The running kernel's device tree, /sys/firmware/fdt. */
-  readonly firmwareFdt: Uint8Array;
-  /** Where the segments may go (usableRam of /proc/iomem). */
-  readonly ram: readonly PhysicalRange[];
-  readonly pageBytes: bigint;
-  readonly randomBytes: (count: number) => Uint8Array;
-}
+export type Arm64KexecLoadInput = KexecLoadInput;
 
 export function planArm64KexecLoad(input: Arm64KexecLoadInput): KexecLoadPlan {
   const image = parseArm64Image(input.kernel);

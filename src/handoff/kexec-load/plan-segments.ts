@@ -7,6 +7,20 @@ import type { KexecSegment } from '../../syscall/types.js';
 import { deviceTreeReservations, nextBootFdt } from './next-boot-fdt.js';
 import { alignUp, withoutRanges, type PhysicalRange, type SegmentPlacement } from './placement.js';
 
+/** What every planner is given: the files' bytes, the command line and the machine as it is. */
+export interface KexecLoadInput {
+  /** The Image itself (already decompressed; on riscv64 Debian's uncompressed Image with an EFI stub). */
+  readonly kernel: Uint8Array;
+  readonly initrd?: Uint8Array;
+  readonly cmdline: string;
+  /** The running kernel's device tree, /sys/firmware/fdt. */
+  readonly firmwareFdt: Uint8Array;
+  /** Where the segments may go (usableRam of /proc/iomem). */
+  readonly ram: readonly PhysicalRange[];
+  readonly pageBytes: bigint;
+  readonly randomBytes: (count: number) => Uint8Array;
+}
+
 export interface KexecLoadPlan {
   /** Where the CPU starts after the relocation: the purgatory, or the kernel where none is needed. */
   readonly entry: bigint;

@@ -27,24 +27,13 @@ import { parseRiscvImage } from '../../image/riscv/parse.js';
 import { nextBootFdtCeiling } from './next-boot-fdt.js';
 
 export { deviceTreeReservations } from './next-boot-fdt.js';
-import { imageMemoryBytes, placedNextBootFdt, placementNamed, ramOutsideDeviceTreeReservations, requirePlaceableImage, segmentAt, type KexecLoadPlan } from './plan-segments.js';
-import { alignUp, assertSegmentsAcceptable, placeSegments, type PhysicalRange } from './placement.js';
+import { imageMemoryBytes, placedNextBootFdt, placementNamed, ramOutsideDeviceTreeReservations, requirePlaceableImage, segmentAt, type KexecLoadInput, type KexecLoadPlan } from './plan-segments.js';
+import { alignUp, assertSegmentsAcceptable, placeSegments } from './placement.js';
 
 /** boot.rst: "placed at a PMD boundary (2MB aligned for rv64 and 4MB aligned for rv32)"; PMD_SIZE. */
 const RV64_KERNEL_ALIGNMENT = 2n * 1024n * 1024n;
 
-export interface Riscv64KexecLoadInput {
-  /** The Image itself (Debian's vmlinux-* / vmlinuz: uncompressed, with an EFI stub header). */
-  readonly kernel: Uint8Array;
-  readonly initrd?: Uint8Array;
-  readonly cmdline: string;
-  /** The running kernel's device tree, /sys/firmware/fdt. */
-  readonly firmwareFdt: Uint8Array;
-  /** Where the segments may go (usableRam of /proc/iomem). */
-  readonly ram: readonly PhysicalRange[];
-  readonly pageBytes: bigint;
-  readonly randomBytes: (count: number) => Uint8Array;
-}
+export type Riscv64KexecLoadInput = KexecLoadInput;
 
 export function planRiscv64KexecLoad(input: Riscv64KexecLoadInput): KexecLoadPlan {
   const image = parseRiscvImage(input.kernel);
